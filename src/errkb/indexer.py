@@ -1,0 +1,295 @@
+"""Building and updating the index: incremental, atomic, one builder at a time.
+
+An update reads only the files whose size or mtime changed, re-indexes only
+those whose content hash changed, and re-applies the rules between articles
+(unique ids, codes, related ids) from the manifest, so unchanged files are not
+re-read. Invalid articles are left out and reported with the same findings
+`kb check` gives; the rest is indexed and published (see `store.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import __version__, store
+from .article import Article
+from .errors import IndexProblem
+from .kbfiles import FileState, fingerprint, scan
+from .schema import SCHEMA_VERSION, make_schema, to_document
+from .validate import DEFAULT_MAX_AGE_DAYS, Finding, Summary, check_links, examine, read_bytes, skipped_findings
+
+Progress = Callable[[int, int], None]
+
+#: Above this many documents a build uses Whoosh's multi-process writer.
+PARALLEL_THRESHOLD = 2000
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for `kb index` to report and tests to check."""
+
+    full: bool
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    invalid: list[Finding] = field(default_factory=list)
+    skipped: list[Finding] = field(default_factory=list)
+    total: int = 0
+    generation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "full": self.full,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "total": self.total,
+            "invalid": [f.as_dict() for f in self.invalid],
+            "generation": self.generation,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Entry:
+    """One file's line in the manifest."""
+
+    size: int
+    mtime_ns: int
+    sha1: str
+    summary: Summary | None  # None when the file does not parse
+    errors: list[Finding]  # its own errors (not the ones between articles)
+    indexed_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "sha1": self.sha1,
+            "summary": self.summary.as_dict() if self.summary else None,
+            "errors": [f.as_dict() for f in self.errors],
+            "indexed_id": self.indexed_id,
+        }
+
+    @classmethod
+    def from_dict(cls, path: str, data: dict[str, Any]) -> _Entry:
+        summary = data.get("summary")
+        return cls(
+            size=int(data["size"]),
+            mtime_ns=int(data["mtime_ns"]),
+            sha1=str(data["sha1"]),
+            summary=Summary.from_dict(path, summary) if summary else None,
+            errors=[Finding(f["path"], f["line"], f["code"], f["message"]) for f in data["errors"]],
+            indexed_id=data.get("indexed_id"),
+        )
+
+
+def _load_entries(kb_dir: Path, manifest: dict[str, Any]) -> dict[str, _Entry]:
+    if manifest.get("kb_dir") != str(kb_dir.resolve()):
+        return {}  # built from another folder: nothing to reuse
+    try:
+        return {name: _Entry.from_dict(str(Path(kb_dir, name)), data)
+                for name, data in manifest.get("files", {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
+def _examine_changed(
+    kb_dir: Path, files: list[FileState], old: dict[str, _Entry], today: date, max_age_days: int
+) -> tuple[dict[str, _Entry], dict[str, Article]]:
+    """New manifest entries, and the parsed articles whose content changed."""
+    entries: dict[str, _Entry] = {}
+    parsed: dict[str, Article] = {}
+    for state in files:
+        previous = old.get(state.name)
+        if previous and (previous.size, previous.mtime_ns) == (state.size, state.mtime_ns):
+            entries[state.name] = previous
+            continue
+        path = Path(kb_dir, state.name)
+        raw, problems = read_bytes(path)
+        if raw is None:
+            entries[state.name] = _Entry(state.size, state.mtime_ns, "", None, problems)
+            continue
+        sha1 = hashlib.sha1(raw).hexdigest()
+        if previous and previous.sha1 == sha1:  # touched, not changed
+            previous.size, previous.mtime_ns = state.size, state.mtime_ns
+            entries[state.name] = previous
+            continue
+        article, findings = examine(path, raw, today, max_age_days)
+        errors = [f for f in findings if f.is_error]
+        summary = Summary.of(article) if article is not None else None
+        entries[state.name] = _Entry(state.size, state.mtime_ns, sha1, summary, errors,
+                                     previous.indexed_id if previous else None)
+        if article is not None:
+            parsed[state.name] = article
+    return entries, parsed
+
+
+def update_index(
+    kb_dir: Path,
+    index_dir: Path,
+    *,
+    full: bool = False,
+    wait: float = 10.0,
+    progress: Progress | None = None,
+    today: date | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+) -> BuildReport:
+    """Bring the index in `index_dir` up to date with `kb_dir` and publish it."""
+    started = time.perf_counter()
+    with store.build_lock(index_dir, wait):
+        files, skipped = scan(kb_dir)
+        pointer = store.read_pointer(index_dir)
+        base: str | None = None
+        if (
+            pointer is not None
+            and not full
+            and store.version_matches(pointer, SCHEMA_VERSION)
+            and (index_dir / pointer.generation).is_dir()
+        ):
+            base = pointer.generation
+        old = _load_entries(kb_dir, store.read_manifest(index_dir / base)) if base else {}
+        if base is not None and not old and pointer is not None and pointer.articles:
+            base = None  # a manifest we cannot trust: rebuild rather than double-index
+        report = BuildReport(full=base is None, skipped=skipped_findings(skipped))
+        today = today or date.today()
+
+        entries, parsed = _examine_changed(kb_dir, files, old, today, max_age_days)
+        summaries = [e.summary for e in entries.values() if e.summary is not None]
+        link_errors: dict[str, list[Finding]] = {}
+        for finding in check_links(summaries):
+            link_errors.setdefault(Path(finding.path).name, []).append(finding)
+
+        to_delete: set[str] = set()
+        to_add: list[tuple[str, Article]] = []
+        for name, entry in entries.items():
+            errors = entry.errors + link_errors.get(name, [])
+            report.invalid.extend(errors)
+            wanted = None if errors or entry.summary is None else entry.summary.id
+            content_changed = name in parsed
+            if entry.indexed_id and (wanted != entry.indexed_id or content_changed):
+                to_delete.add(entry.indexed_id)
+            if wanted and (content_changed or wanted != entry.indexed_id):
+                article = parsed.get(name) or _reparse(kb_dir, name, today, max_age_days)
+                if article is None:
+                    wanted = None
+                else:
+                    to_add.append((name, article))
+                    (report.updated if entry.indexed_id else report.added).append(wanted)
+            elif wanted:
+                report.unchanged += 1
+            entry.indexed_id = wanted
+        for name, entry in old.items():
+            if name not in entries and entry.indexed_id:
+                to_delete.add(entry.indexed_id)
+                report.removed.append(entry.indexed_id)
+        # An id that moved between files is deleted and re-added, never lost.
+        report.removed = sorted(set(report.removed) - {a.id for _, a in to_add})
+
+        if base is not None and not to_delete and not to_add:
+            generation = base
+            ix_count = sum(1 for e in entries.values() if e.indexed_id)
+        else:
+            generation_dir = store.prepare_generation(index_dir, base)
+            ix_count = _write(generation_dir, base is None, to_delete, to_add, progress)
+            generation = generation_dir.name
+        manifest = {
+            "kb_dir": str(kb_dir.resolve()),
+            "files": {name: entry.as_dict() for name, entry in entries.items()},
+        }
+        store.write_manifest(index_dir / generation, manifest)
+        store.write_pointer(
+            index_dir,
+            store.Pointer(generation, __version__, SCHEMA_VERSION, fingerprint(files), ix_count, time.time()),
+        )
+        store.remove_old_generations(index_dir, generation, base if base != generation else _previous(pointer))
+        report.total = ix_count
+        report.generation = generation
+        report.invalid.sort(key=lambda f: (f.path, f.line, f.code))
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _previous(pointer: store.Pointer | None) -> str | None:
+    return pointer.generation if pointer else None
+
+
+def _reparse(kb_dir: Path, name: str, today: date, max_age_days: int) -> Article | None:
+    """An unchanged article that becomes indexable again (say, its related
+    article came back) has to be read once more."""
+    raw, _ = read_bytes(Path(kb_dir, name))
+    if raw is None:
+        return None
+    article, _ = examine(Path(kb_dir, name), raw, today, max_age_days)
+    return article
+
+
+def _write(
+    generation_dir: Path,
+    fresh: bool,
+    to_delete: set[str],
+    to_add: list[tuple[str, Article]],
+    progress: Progress | None,
+) -> int:
+    """Write documents into the generation folder; returns the document count."""
+    from whoosh import index as whoosh_index
+
+    try:
+        if fresh:
+            ix = whoosh_index.create_in(str(generation_dir), make_schema())
+        else:
+            ix = whoosh_index.open_dir(str(generation_dir))
+    except Exception as exc:  # whoosh raises many kinds for a damaged folder
+        raise IndexProblem(generation_dir, f"cannot write the index ({exc.__class__.__name__}: {exc})") from exc
+    return fill(ix, fresh, to_delete, [a for _, a in to_add], progress)
+
+
+def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], progress: Progress | None) -> int:
+    """Delete and add documents in one commit; returns the document count."""
+    from whoosh.writing import CLEAR
+
+    to_add = articles
+    procs = 2 if fresh and len(to_add) >= PARALLEL_THRESHOLD else 1
+    writer = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1) if procs > 1 else ix.writer(limitmb=128)
+    try:
+        for doc_id in sorted(to_delete):
+            writer.delete_by_term("id", doc_id)
+        total = len(to_add)
+        for done, article in enumerate(to_add, start=1):
+            writer.add_document(**to_document(article))
+            if progress is not None and (done % 100 == 0 or done == total):
+                progress(done, total)
+        if fresh and procs == 1:
+            writer.commit(mergetype=CLEAR)  # one clean segment
+        else:
+            writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    with ix.reader() as reader:
+        return int(reader.doc_count())
+
+
+def build_in_memory(kb_dir: Path, today: date | None = None) -> tuple[Any, list[Finding]]:
+    """A throw-away index in RAM, for when the index folder cannot be used."""
+    from whoosh.filedb.filestore import RamStorage
+
+    from .validate import check_kb
+
+    result = check_kb(kb_dir, today=today)
+    ix = RamStorage().create_index(make_schema())
+    fill(ix, True, set(), result.valid_articles(), None)
+    return ix, result.errors

@@ -1,0 +1,218 @@
+"""The knowledge base as one object: articles folder + index folder.
+
+This is errkb's library API (the CLI is a thin layer over it). Every read
+(`search`, `browse`, `show`) first makes sure the index answers for the
+articles as they are now: it is built when missing and updated when any file
+changed (one `stat` per file decides), and what was done is reported as notes
+for the caller to print. When the index folder cannot be used at all, reads
+fall back to an index built in memory from the articles.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .article import Article, parse_file
+from .errors import ArticleError, ArticleNotFound, BuildInProgress, IndexProblem
+from .indexer import BuildReport, Progress, build_in_memory, update_index
+from .kbfiles import fingerprint, scan
+from .schema import SCHEMA_VERSION
+from .search import SearchResult, run_search
+from .validate import DEFAULT_MAX_AGE_DAYS, CheckResult, check_kb
+
+#: How long a read waits for someone else's first build of a missing index.
+FIRST_BUILD_WAIT = 30.0
+#: How long `kb index` waits for another build by default.
+BUILD_WAIT = 10.0
+_OPEN_ATTEMPTS = 4
+
+
+@dataclass
+class BrowseResult:
+    """Articles with the requested tags, and counts per tag among them."""
+
+    articles: list[dict[str, Any]]
+    platform_counts: dict[str, int]
+    cause_counts: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "counts": {"platforms": self.platform_counts, "causes": self.cause_counts},
+        }
+
+
+@dataclass
+class KnowledgeBase:
+    """Articles in `kb_dir`, searched through the index in `index_dir`."""
+
+    kb_dir: Path
+    index_dir: Path
+    notes: list[str] = field(default_factory=list)
+    _memory_index: Any = None
+
+    # -- building -----------------------------------------------------------
+
+    def build(self, *, full: bool = False, wait: float = BUILD_WAIT,
+              progress: Progress | None = None) -> BuildReport:
+        """Build or update the index (what `kb index` does)."""
+        return update_index(self.kb_dir, self.index_dir, full=full, wait=wait, progress=progress)
+
+    def check(self, *, today: date | None = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> CheckResult:
+        """Validate every article (what `kb check` does)."""
+        return check_kb(self.kb_dir, today=today, max_age_days=max_age_days)
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def _note_build(self, why: str, report: BuildReport) -> None:
+        parts = [f"{len(report.added)} added", f"{len(report.updated)} updated", f"{len(report.removed)} removed"]
+        self._note(f"{why}: indexed {report.total} articles ({', '.join(parts)}) in {report.seconds:.2f}s")
+        if report.invalid:
+            files = sorted({f.path for f in report.invalid})
+            self._note(f"{len(files)} invalid article(s) left out: {', '.join(files[:5])}; run `kb check`")
+
+    def ensure_fresh(self) -> Any:
+        """Return an open Whoosh index that answers for the articles as they are.
+
+        Builds or updates it when needed; never fails for a problem a read can
+        work around (another build running, a read-only or damaged folder).
+        """
+        if self._memory_index is not None:
+            return self._memory_index
+        files, _ = scan(self.kb_dir)
+        current = fingerprint(files)
+        try:
+            pointer = store.read_pointer(self.index_dir)
+        except IndexProblem as problem:
+            return self._fallback(str(problem))
+        usable = (
+            pointer is not None
+            and store.version_matches(pointer, SCHEMA_VERSION)
+            and (self.index_dir / pointer.generation).is_dir()
+        )
+        if usable and pointer is not None and pointer.fingerprint == current:
+            try:
+                return self._open()
+            except IndexProblem as problem:
+                why = f"{problem}; rebuilding"
+                usable = False
+        elif pointer is None:
+            why = "no index yet"
+        elif not usable:
+            why = "index is from another errkb version"
+        else:
+            why = "articles changed since the last build"
+        try:
+            report = update_index(self.kb_dir, self.index_dir, full=not usable,
+                                  wait=0.0 if usable else FIRST_BUILD_WAIT)
+            self._note_build(why, report)
+        except BuildInProgress:
+            if not usable:
+                return self._fallback("another build is running and no finished index exists")
+            self._note("another `kb index` is running: answering from the index as it was")
+        except (IndexProblem, OSError) as problem:
+            if not usable:
+                return self._fallback(str(problem))
+            self._note(f"cannot update the index ({problem}); answering from the index as it was")
+        try:
+            return self._open()
+        except IndexProblem as problem:
+            return self._fallback(str(problem))
+
+    def _open(self) -> Any:
+        """Open the published generation; retry if a build swapped it meanwhile."""
+        from whoosh import index as whoosh_index
+
+        last: Exception | None = None
+        for attempt in range(_OPEN_ATTEMPTS):
+            pointer = store.read_pointer(self.index_dir)
+            if pointer is None:
+                break
+            try:
+                return whoosh_index.open_dir(str(self.index_dir / pointer.generation))
+            except Exception as exc:  # a vanished or damaged generation: several Whoosh errors
+                last = exc
+                time.sleep(0.02 * (attempt + 1))
+        detail = f" ({last.__class__.__name__})" if last else ""
+        raise IndexProblem(self.index_dir, f"index cannot be opened{detail}; run `kb index --full`")
+
+    def _fallback(self, why: str) -> Any:
+        self._note(f"{why}; searching an index built in memory from {self.kb_dir}")
+        self._memory_index, errors = build_in_memory(self.kb_dir)
+        if errors:
+            self._note(f"{len({f.path for f in errors})} invalid article(s) left out; run `kb check`")
+        return self._memory_index
+
+    # -- reading ------------------------------------------------------------
+
+    def search(self, text: str, *, platforms: list[str] | None = None,
+               causes: list[str] | None = None, limit: int = 5) -> SearchResult:
+        """Rank articles for a pasted error message."""
+        ix = self.ensure_fresh()
+        with ix.searcher() as searcher:
+            result = run_search(searcher, text, platforms=platforms, causes=causes, limit=limit)
+        for hit in result.hits:
+            hit.path = self._path_of(hit.path)
+        result.notes = list(self.notes)
+        return result
+
+    def _path_of(self, indexed_path: str) -> str:
+        """Where the article is now: the index may have been built from the
+        same folder under another name (relative vs absolute)."""
+        return str(self.kb_dir / Path(indexed_path).name)
+
+    def cards(self) -> list[dict[str, Any]]:
+        """Every indexed article's stored card, sorted by id."""
+        ix = self.ensure_fresh()
+        with ix.reader() as reader:
+            cards = [fields["card"] for _, fields in reader.iter_docs()]
+        for card in cards:
+            card["path"] = self._path_of(card["path"])
+        return sorted(cards, key=lambda c: c["id"])
+
+    def browse(self, *, platforms: list[str] | None = None, causes: list[str] | None = None) -> BrowseResult:
+        """Articles having any of `platforms` and any of `causes`."""
+        chosen = [
+            c for c in self.cards()
+            if (not platforms or set(platforms) & set(c["platforms"]))
+            and (not causes or set(causes) & set(c["causes"]))
+        ]
+        platform_counts = Counter(p for c in chosen for p in c["platforms"])
+        cause_counts = Counter(t for c in chosen for t in c["causes"])
+        articles = [{k: c[k] for k in ("id", "title", "platforms", "causes", "path")} for c in chosen]
+        return BrowseResult(articles, dict(sorted(platform_counts.items())), dict(sorted(cause_counts.items())))
+
+    def resolve(self, wanted: str) -> dict[str, Any]:
+        """The card of an article named by id, unique id prefix or error code."""
+        cards = self.cards()
+        key = wanted.strip().lower()
+        for card in cards:
+            if card["id"] == key:
+                return card
+        by_code = [c for c in cards if key in (code.lower() for code in c.get("codes", []))]
+        if len(by_code) == 1:
+            return by_code[0]
+        prefixed = [c for c in cards if c["id"].startswith(key)] if key else []
+        if len(prefixed) == 1:
+            return prefixed[0]
+        ids = [c["id"] for c in cards]
+        closest = [c["id"] for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
+        raise ArticleNotFound(wanted, closest)
+
+    def show(self, wanted: str) -> Article:
+        """The full article (read from its file) for an id, prefix or code."""
+        card = self.resolve(wanted)
+        try:
+            return parse_file(Path(card["path"]))
+        except ArticleError:
+            raise
+        except OSError as exc:  # pragma: no cover - a file removed between index and read
+            raise ArticleNotFound(wanted, []) from exc

@@ -1,0 +1,201 @@
+"""From pasted text to a Whoosh query, without Whoosh's query parser.
+
+Pasted errors are not query syntax: `12:03:44` is not a field, `6222****1234`
+is not a wildcard, `NOT` is a word. So the text is analysed with the index's
+own analyzer and the query is built from terms: an OR where matching more
+and rarer terms ranks higher. The work is bounded whatever the paste: at most
+`MAX_QUERY_CHARS` characters are read, at most `MAX_TERMS` distinct terms
+(the rarest in the index) are searched, and fuzzy look-ups are capped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import fold, iter_tokens
+from .synonyms import Synonyms
+
+#: Characters of a query that are read; the rest is ignored (and reported).
+MAX_QUERY_CHARS = 64 * 1024
+#: Distinct terms searched, keeping the rarest (most informative) ones.
+MAX_TERMS = 40
+#: Code-like tokens looked up in the `codes` field.
+MAX_CODES = 16
+#: Unknown words tried against the vocabulary for typos.
+MAX_FUZZY_WORDS = 6
+
+FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "messages": 3.0, "body": 1.0}
+CODE_BOOST = 40.0
+PHRASE_BOOST = 1.5
+SYNONYM_WEIGHT = 0.5
+FUZZY_WEIGHT = 0.7
+
+_CODE = re.compile(r"(?<![\w.-])[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*(?![\w-])")
+_PLATFORM_MENTIONS: dict[str, re.Pattern[str]] = {
+    "taobao": re.compile(r"taobao|淘宝", re.I),
+    "alipay": re.compile(r"alipay|支付宝", re.I),
+    "alibaba": re.compile(r"alibaba|阿里巴巴", re.I),
+}
+
+
+def looks_like_code(token: str) -> bool:
+    """Error codes mix letters with digits or separators: E1001, ACQ.SYSTEM_ERROR."""
+    has_letter = any(c.isalpha() for c in token)
+    has_digit = any(c.isdigit() for c in token)
+    has_sep = any(c in "._-" for c in token)
+    return has_letter and (has_digit or has_sep) and len(token) <= 64
+
+
+def code_candidates(text: str) -> list[str]:
+    """Code-like tokens of the text, lowercased (codes match case-insensitively)."""
+    found: dict[str, None] = {}
+    for match in _CODE.finditer(text):
+        token = match.group(0).strip("._-")
+        if looks_like_code(token):
+            found[token.lower()] = None
+            if len(found) >= MAX_CODES:
+                break
+    return list(found)
+
+
+def platforms_named(text: str) -> list[str]:
+    """Platforms the query names (Taobao, 淘宝, Alipay, 支付宝, Alibaba.com ...)."""
+    return [slug for slug, pattern in _PLATFORM_MENTIONS.items() if pattern.search(text)]
+
+
+@dataclass
+class ParsedQuery:
+    """The searchable content of a pasted text."""
+
+    text: str
+    truncated: bool
+    term_counts: Counter[str]
+    surface: dict[str, str]  # term -> a word as typed, for typo correction
+    sequence: list[str]  # terms in order, for phrase boosts
+    codes: list[str]
+    platforms: list[str]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.term_counts and not self.codes
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Analyse a pasted text (any content) into terms, codes and platforms."""
+    truncated = len(text) > MAX_QUERY_CHARS
+    text = text[:MAX_QUERY_CHARS].replace("\x00", " ")
+    counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    sequence: list[str] = []
+    folded = fold(text).lower()
+    for term, start, end in iter_tokens(text):
+        counts[term] += 1
+        surface.setdefault(term, folded[start:end])
+        if len(sequence) < 4 * MAX_TERMS:
+            sequence.append(term)
+    return ParsedQuery(text, truncated, counts, surface, sequence, code_candidates(fold(text)),
+                       platforms_named(text))
+
+
+@dataclass
+class Plan:
+    """The terms chosen for one query and why: the search, the confidence
+    measure and "did you mean" all read it."""
+
+    weights: dict[str, float] = field(default_factory=dict)  # term -> weight
+    idf: dict[str, float] = field(default_factory=dict)  # every query term, known or not
+    unknown: list[str] = field(default_factory=list)  # typed words the index lacks
+    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> index word
+    fixed_terms: dict[str, str] = field(default_factory=dict)  # unknown term -> corrected term
+    dropped: int = 0  # distinct terms left out by MAX_TERMS
+
+
+def _doc_frequency(reader: Any, term: str) -> int:
+    return max(reader.doc_frequency(name, term) for name in FIELD_WEIGHTS)
+
+
+def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
+    """Choose the terms to search: the rarest known ones, typo corrections for
+    unknown words, and synonyms of what was typed."""
+    from .analysis import stem
+
+    plan = Plan()
+    total = max(reader.doc_count(), 1)
+    known: list[tuple[float, str]] = []
+    max_idf = math.log(1 + (total + 0.5) / 0.5)
+    for term in parsed.term_counts:
+        df = _doc_frequency(reader, term)
+        if df == 0:
+            plan.idf[term] = max_idf
+            plan.unknown.append(term)
+            continue
+        idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        plan.idf[term] = idf
+        known.append((idf, term))
+    known.sort(key=lambda item: (-item[0], item[1]))
+    plan.dropped = max(len(known) - MAX_TERMS, 0)
+    for _, term in known[:MAX_TERMS]:
+        plan.weights[term] = 1.0
+
+    tried = 0
+    for term in plan.unknown:
+        word = parsed.surface.get(term, term)
+        if tried >= MAX_FUZZY_WORDS or len(word) < 4 or not word.isascii() or not word.isalpha():
+            continue
+        tried += 1
+        best = _closest_word(reader, word)
+        if best is None:
+            continue
+        plan.corrections[word] = best
+        fixed = stem(best)
+        plan.fixed_terms[term] = fixed
+        if fixed not in plan.weights:
+            plan.weights[fixed] = FUZZY_WEIGHT
+
+    for term, share in synonyms.expand(set(plan.weights)).items():
+        if term not in plan.weights and _doc_frequency(reader, term) > 0:
+            plan.weights[term] = SYNONYM_WEIGHT * share
+    return plan
+
+
+def _closest_word(reader: Any, word: str) -> str | None:
+    """The most common index word within a small edit distance of `word`."""
+    maxdist = 1 if len(word) <= 5 else 2
+    candidates = [
+        w.decode("utf-8") if isinstance(w, bytes) else w
+        for w in reader.terms_within("words", word, maxdist, prefix=1)
+    ]
+    candidates = [c for c in candidates if c != word]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (reader.doc_frequency("words", c), -abs(len(c) - len(word)), c))
+
+
+def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
+    """The Whoosh query: each term on each field where it occurs, weighted by
+    field; codes far above everything; adjacent query terms as phrase boosts
+    on messages (an exact message wins)."""
+    from whoosh import query as q
+
+    clauses: list[Any] = []
+    for term, weight in plan.weights.items():
+        for name, field_weight in FIELD_WEIGHTS.items():
+            if reader.doc_frequency(name, term):
+                clauses.append(q.Term(name, term, boost=field_weight * weight))
+    for code in parsed.codes:
+        if reader.doc_frequency("codes", code):
+            clauses.append(q.Term("codes", code, boost=CODE_BOOST))
+    pairs: dict[tuple[str, str], None] = {}
+    for pair in zip(parsed.sequence, parsed.sequence[1:]):
+        if len(pairs) >= MAX_TERMS:
+            break
+        if pair[0] in plan.weights and pair[1] in plan.weights and pair[0] != pair[1]:
+            pairs[pair] = None
+    clauses.extend(q.Phrase("messages", list(pair), boost=PHRASE_BOOST) for pair in pairs)
+    if not clauses:
+        return q.NullQuery
+    return q.Or(clauses)

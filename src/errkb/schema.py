@@ -1,0 +1,77 @@
+"""The Whoosh schema, and how an article becomes one document of it.
+
+Everything `kb search` and `kb browse` print is stored in the index (the
+`card` field), so answering a query never re-reads article files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh import fields
+
+from .analysis import ANALYZER_VERSION, ErrkbAnalyzer
+from .article import Article, section_plain_text
+
+#: Bump when fields change; together with ANALYZER_VERSION it decides whether
+#: an existing index can be read or must be rebuilt.
+SCHEMA_VERSION = f"1.{ANALYZER_VERSION}"
+
+#: Searchable text fields, as queries weight them.
+TEXT_FIELDS = ("title", "messages", "body")
+
+
+def make_schema() -> fields.Schema:
+    """Build the schema (analyzers included: Whoosh pickles it into the index)."""
+    stemmed = ErrkbAnalyzer(stemmed=True)
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=stemmed, phrase=True),
+        messages=fields.TEXT(analyzer=stemmed, phrase=True),
+        body=fields.TEXT(analyzer=stemmed, phrase=False),
+        # Unstemmed words of title, messages and body: the vocabulary that
+        # fuzzy matching and "did you mean" draw on (a stemmed field would
+        # offer "verif" as a correction).
+        words=fields.TEXT(analyzer=ErrkbAnalyzer(stemmed=False), phrase=False),
+        codes=fields.KEYWORD(stored=True, lowercase=True, commas=True, scorable=True),
+        platforms=fields.KEYWORD(stored=True, commas=True),
+        causes=fields.KEYWORD(stored=True, commas=True),
+        card=fields.STORED(),
+    )
+
+
+def card(article: Article) -> dict[str, Any]:
+    """What result lists and snippets need, stored with the document."""
+    seen = article.section("What you see")
+    why = article.section("Why it happens")
+    return {
+        "id": article.id,
+        "title": article.title,
+        "platforms": article.platforms,
+        "causes": article.causes,
+        "codes": article.codes,
+        "path": str(article.path),
+        "messages": article.all_messages,
+        "summary": section_plain_text(seen.text) if seen else "",
+        "why": section_plain_text(why.text) if why else "",
+        "fixes": [fix.as_dict() for fix in article.fixes],
+    }
+
+
+def to_document(article: Article) -> dict[str, Any]:
+    """The Whoosh document for one (valid) article."""
+    body = "\n\n".join(
+        section_plain_text(s.text) for s in article.sections if s.title != "Related"
+    )
+    messages = "\n".join(article.all_messages)
+    return {
+        "id": article.id,
+        "title": article.title,
+        "messages": messages,
+        "body": body,
+        "words": "\n".join((article.title, messages, body)),
+        "codes": ",".join(article.codes),
+        "platforms": ",".join(article.platforms),
+        "causes": ",".join(article.causes),
+        "card": card(article),
+    }

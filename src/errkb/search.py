@@ -1,0 +1,193 @@
+"""Ranking articles for a pasted error, on an open Whoosh index.
+
+The steps: analyse the text (`querying.parse_query`), choose terms against the
+index vocabulary (`querying.plan_terms`), run one weighted OR query with the
+tag filters, re-rank the top candidates (an article whose whole message
+appears in the paste wins), then judge confidence and order each result's
+fixes for the platform the query names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import fold
+from .querying import FUZZY_WEIGHT, ParsedQuery, Plan, build_query, parse_query, plan_terms
+from .snippets import best_snippet
+from .synonyms import load as load_synonyms
+
+#: Candidates re-ranked beyond the requested limit.
+RERANK_DEPTH = 20
+#: A whole message found in the paste adds this share of the best score.
+EXACT_MESSAGE_BONUS = 0.75
+#: Messages shorter than this (after folding) are too generic to count as exact.
+MIN_EXACT_CHARS = 8
+#: Confidence: the top result must cover this share of the query's
+#: information (idf mass) and at least this much in absolute terms.
+CONFIDENT_COVERAGE = 0.30
+CONFIDENT_MIN_IDF = 2.0
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass
+class SearchHit:
+    """One ranked article, with what the CLI shows for it."""
+
+    id: str
+    title: str
+    score: float
+    platforms: list[str]
+    causes: list[str]
+    path: str
+    snippet: str
+    snippet_spans: list[tuple[int, int]]
+    fixes: list[dict[str, Any]]
+    matched: list[str]
+    exact_message: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "platforms": self.platforms,
+            "causes": self.causes,
+            "path": self.path,
+            "snippet": self.snippet,
+            "snippet_spans": [list(span) for span in self.snippet_spans],
+            "fixes": self.fixes,
+            "matched_terms": self.matched,
+            "exact_message": self.exact_message,
+        }
+
+
+@dataclass
+class SearchResult:
+    """The answer to one query."""
+
+    query: str
+    hits: list[SearchHit]
+    confident: bool
+    coverage: float = 0.0
+    suggestion: str | None = None
+    platforms_named: list[str] = field(default_factory=list)
+    truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "confident": self.confident,
+            "coverage": round(self.coverage, 3),
+            "suggestion": self.suggestion,
+            "platforms_named": self.platforms_named,
+            "truncated": self.truncated,
+            "results": [hit.as_dict() for hit in self.hits],
+        }
+
+
+def normalise(text: str) -> str:
+    """Casefolded text without spaces or punctuation, for exact-message tests."""
+    return _NON_WORD.sub("", fold(text).casefold())
+
+
+def order_fixes(fixes: list[dict[str, Any]], named: list[str]) -> list[dict[str, Any]]:
+    """Fixes for a platform the user named first; otherwise the editors' order.
+    A stable sort: within each group the most-likely-first order stays."""
+    if not named:
+        return list(fixes)
+    wanted = set(named)
+    return sorted(fixes, key=lambda fix: 0 if wanted & set(fix.get("platforms", [])) else 1)
+
+
+def tag_filter(platforms: list[str], causes: list[str]) -> Any:
+    """Repeated values of one tag widen (OR); platform and cause narrow (AND)."""
+    from whoosh import query as q
+
+    parts = []
+    if platforms:
+        parts.append(q.Or([q.Term("platforms", p) for p in platforms]))
+    if causes:
+        parts.append(q.Or([q.Term("causes", c) for c in causes]))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else q.And(parts)
+
+
+def run_search(
+    searcher: Any,
+    text: str,
+    *,
+    platforms: list[str] | None = None,
+    causes: list[str] | None = None,
+    limit: int = 5,
+) -> SearchResult:
+    """Search an open Whoosh searcher for a pasted text."""
+    parsed = parse_query(text)
+    result = SearchResult(query=text, hits=[], confident=False,
+                          platforms_named=parsed.platforms, truncated=parsed.truncated)
+    if parsed.is_empty or limit <= 0:
+        return result
+    reader = searcher.reader()
+    plan = plan_terms(parsed, reader, load_synonyms())
+    query = build_query(parsed, plan, reader)
+    filt = tag_filter(platforms or [], causes or [])
+    hits = searcher.search(query, limit=max(limit, RERANK_DEPTH), filter=filt, terms=True)
+    rows = []
+    best = hits[0].score if len(hits) else 0.0
+    pasted = normalise(parsed.text)
+    for hit in hits:
+        card = hit["card"]
+        exact = any(
+            len(n) >= MIN_EXACT_CHARS and n in pasted for n in (normalise(m) for m in card["messages"])
+        )
+        matched = sorted({t.decode("utf-8") if isinstance(t, bytes) else t
+                          for name, t in hit.matched_terms() if name != "codes"})
+        code_hit = any(name == "codes" for name, _ in hit.matched_terms())
+        score = hit.score + (EXACT_MESSAGE_BONUS * best if exact else 0.0)
+        rows.append((score, code_hit, exact, matched, card))
+    rows.sort(key=lambda row: (-row[0], row[4]["id"]))
+    terms_wanted = set(plan.weights)
+    for score, code_hit, exact, matched, card in rows[:limit]:
+        snippet = best_snippet(card, terms_wanted)
+        result.hits.append(SearchHit(
+            id=card["id"], title=card["title"], score=score, platforms=card["platforms"],
+            causes=card["causes"], path=card["path"], snippet=snippet.text,
+            snippet_spans=list(snippet.spans), fixes=order_fixes(card["fixes"], parsed.platforms),
+            matched=matched, exact_message=exact,
+        ))
+    if rows:
+        _judge(result, rows[0], plan, parsed)
+    if not result.confident and plan.corrections:
+        result.suggestion = suggest(parsed, plan)
+    return result
+
+
+def _judge(result: SearchResult, top: tuple[Any, ...], plan: Plan, parsed: ParsedQuery) -> None:
+    """Confident when the top article explains enough of the query: it holds
+    the query's code, or a whole message of it appears in the paste, or its
+    matched terms carry enough of the query's information (idf mass)."""
+    _, code_hit, exact, matched, _ = top
+    total = sum(plan.idf.values()) or 1.0
+    hit = set(matched)
+    got = 0.0
+    for term, idf in plan.idf.items():
+        if term in hit:
+            got += idf
+        elif plan.fixed_terms.get(term) in hit:  # a typo whose correction matched
+            got += idf * FUZZY_WEIGHT
+    result.coverage = got / total
+    result.confident = bool(code_hit or exact or (
+        result.coverage >= CONFIDENT_COVERAGE and got >= CONFIDENT_MIN_IDF))
+
+
+def suggest(parsed: ParsedQuery, plan: Plan) -> str:
+    """"Did you mean": the query with each unknown word replaced by the
+    closest word the index knows."""
+    text = parsed.text.strip()
+    for typed, fixed in plan.corrections.items():
+        text = re.sub(rf"(?i)\b{re.escape(typed)}\b", fixed, text)
+    return text

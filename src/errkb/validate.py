@@ -1,0 +1,337 @@
+"""The rules an article must follow, as findings with stable codes.
+
+Every rule has one code (table in the README, `RULES` below). Codes starting
+with E are errors (`kb check` exits 1, the article is not indexed); W codes are
+warnings. `check_kb` finds every problem in one pass and never raises for a bad
+article: a knowledge base with broken files is exactly what it must describe.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from .article import SECTIONS, Article, parse_text, related_ids
+from .errors import ArticleError
+from .kbfiles import MAX_ARTICLE_BYTES, Skipped, scan
+from .tags import CAUSES, PLATFORMS
+
+RULES: dict[str, str] = {
+    "E001": "file is not UTF-8",
+    "E002": "front matter missing (file must start with ---)",
+    "E003": "front matter not closed (no second ---)",
+    "E004": "front matter is not valid YAML (or uses a YAML tag)",
+    "E005": "front matter is not a mapping",
+    "E006": "required field missing or empty",
+    "E007": "field has the wrong type",
+    "E008": "unknown platform",
+    "E009": "unknown cause tag",
+    "E010": "id is not a slug or differs from the file name",
+    "E011": "duplicate id",
+    "E012": "error code used by two articles",
+    "E013": "required section missing",
+    "E014": "section out of order or unexpected",
+    "E015": "Fixes has no numbered items",
+    "E016": "related id does not exist",
+    "E017": "messages need at least one English (en) and one Chinese (zh)",
+    "E019": "file cannot be read",
+    "E020": "file too large",
+    "W101": "same message in two articles",
+    "W102": "same title in two articles",
+    "W103": "tab character",
+    "W104": "trailing whitespace",
+    "W105": "CRLF line endings",
+    "W106": "updated date older than the allowed age",
+    "W107": "non-article file or folder in kb/ ignored",
+    "W108": "symlink in kb/ not followed",
+    "W109": "unknown front matter field",
+}
+
+REQUIRED = ("id", "title", "platforms", "causes", "messages", "sources")
+OPTIONAL = ("codes", "related", "updated")
+LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+DEFAULT_MAX_AGE_DAYS = 365
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem: where it is, its rule code and what is wrong."""
+
+    path: str
+    line: int
+    code: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.code.startswith("E")
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.code} {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "code": self.code,
+            "severity": "error" if self.is_error else "warning",
+            "message": self.message,
+        }
+
+
+def _finding(path: Path, line: int, code: str, message: str) -> Finding:
+    return Finding(str(path), line, code, message)
+
+
+def check_fields(article: Article) -> list[Finding]:
+    """Rules on one article's front matter alone."""
+    found: list[Finding] = []
+    meta, path = article.meta, article.path
+    add = lambda key, code, msg: found.append(_finding(path, article.line_of(key), code, msg))  # noqa: E731
+
+    for key in REQUIRED:
+        value = meta.get(key)
+        if value is None or value == "" or value == [] or value == {}:
+            add(key, "E006", f"required field '{key}' is missing or empty")
+    for key in meta:
+        if key not in REQUIRED and key not in OPTIONAL:
+            add(key, "W109", f"unknown field '{key}' (known: {', '.join(REQUIRED + OPTIONAL)})")
+
+    for key in ("id", "title"):
+        if key in meta and meta[key] is not None and not isinstance(meta[key], str):
+            add(key, "E007", f"'{key}' must be text, not {type(meta[key]).__name__}")
+    for key in LIST_FIELDS:
+        value = meta.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            add(key, "E007", f"'{key}' must be a list of text items")
+    if meta.get("updated") is not None and not isinstance(meta.get("updated"), date):
+        add("updated", "E007", "'updated' must be a date (YYYY-MM-DD)")
+
+    if isinstance(meta.get("id"), str) and meta["id"]:
+        if not ID_PATTERN.match(meta["id"]):
+            add("id", "E010", f"id {meta['id']!r} must be lowercase letters, digits and hyphens")
+        elif meta["id"] != path.stem:
+            add("id", "E010", f"id {meta['id']!r} differs from the file name {path.name!r}")
+    for platform in article.platforms:
+        if platform not in PLATFORMS:
+            add("platforms", "E008", f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
+    for cause in article.causes:
+        if cause not in CAUSES:
+            add("causes", "E009", f"unknown cause {cause!r} (see `kb browse` or the README for the list)")
+    found.extend(_check_messages(article))
+    return found
+
+
+def _check_messages(article: Article) -> list[Finding]:
+    raw = article.meta.get("messages")
+    line = article.line_of("messages")
+    if raw is None or raw == {} or raw == []:
+        return []  # reported as E006
+    if not isinstance(raw, dict) or not all(
+        isinstance(items, list) and items and all(isinstance(m, str) and m.strip() for m in items)
+        for items in raw.values()
+    ):
+        return [_finding(article.path, line, "E007", "'messages' must map en/zh to lists of text")]
+    problems = []
+    if not raw.get("en"):
+        problems.append(_finding(article.path, line, "E017", "no English message under 'en'"))
+    zh = raw.get("zh") or []
+    if not zh:
+        problems.append(_finding(article.path, line, "E017", "no Chinese message under 'zh'"))
+    elif not any(_CJK.search(m) for m in zh):
+        problems.append(_finding(article.path, line, "E017", "'zh' messages contain no Chinese text"))
+    return problems
+
+
+def check_body(article: Article) -> list[Finding]:
+    """Rules on the sections and fixes."""
+    found: list[Finding] = []
+    path = article.path
+    titles = [s.title for s in article.sections]
+    position = 0
+    for section in article.sections:
+        if section.title not in SECTIONS:
+            found.append(_finding(path, section.line, "E014", f"unexpected section '## {section.title}' (allowed: {', '.join(SECTIONS)})"))
+            continue
+        index = SECTIONS.index(section.title)
+        if index < position:
+            found.append(_finding(path, section.line, "E014", f"section '## {section.title}' is out of order (order: {' / '.join(SECTIONS)})"))
+        position = max(position, index)
+    for name in SECTIONS:
+        if name not in titles:
+            found.append(_finding(path, article.body_line, "E013", f"section '## {name}' is missing"))
+    fixes = article.section("Fixes")
+    if fixes is not None and not article.fixes:
+        found.append(_finding(path, fixes.line, "E015", "'## Fixes' has no numbered fixes (1. ...)"))
+    return found
+
+
+def check_text(article: Article, raw_text: str) -> list[Finding]:
+    """Whitespace warnings, one per line and kind."""
+    found = [_finding(article.path, line, code, msg) for line, code, msg in article.warnings]
+    for number, line in enumerate(raw_text.split("\n"), start=1):
+        if "\t" in line:
+            found.append(_finding(article.path, number, "W103", "tab character"))
+        if line != line.rstrip(" \t\r"):
+            found.append(_finding(article.path, number, "W104", "trailing whitespace"))
+    return found
+
+
+def check_age(article: Article, today: date, max_age_days: int) -> list[Finding]:
+    updated = article.updated
+    if updated is None or today - updated <= timedelta(days=max_age_days):
+        return []
+    return [_finding(article.path, article.line_of("updated"), "W106",
+                     f"updated {updated.isoformat()} is more than {max_age_days} days old: review it")]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the rules between articles need of one article. Built from a parsed
+    article, or from the index manifest so an incremental build can re-check
+    the whole knowledge base without re-reading unchanged files."""
+
+    path: str
+    id: str
+    id_line: int
+    codes: tuple[str, ...]
+    codes_line: int
+    related: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, article: Article) -> Summary:
+        related = [(rid, article.line_of("related")) for rid in article.related]
+        related += related_ids(article.section("Related"))
+        return cls(str(article.path), article.id, article.line_of("id"),
+                   tuple(article.codes), article.line_of("codes"), tuple(related))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "id_line": self.id_line, "codes": list(self.codes),
+                "codes_line": self.codes_line, "related": [list(r) for r in self.related]}
+
+    @classmethod
+    def from_dict(cls, path: str, data: dict[str, Any]) -> Summary:
+        return cls(path, str(data["id"]), int(data["id_line"]), tuple(data["codes"]),
+                   int(data["codes_line"]), tuple((str(r), int(n)) for r, n in data["related"]))
+
+
+def check_links(summaries: list[Summary]) -> list[Finding]:
+    """Rules between articles that make one invalid: unique ids and codes, and
+    related ids that exist. The first file (by name) keeps a contested id."""
+    found: list[Finding] = []
+    first_of: dict[str, Summary] = {}
+    for s in summaries:
+        if not s.id:
+            continue
+        if s.id in first_of:
+            found.append(Finding(s.path, s.id_line, "E011", f"id {s.id!r} is also used by {first_of[s.id].path}"))
+        else:
+            first_of[s.id] = s
+    owners: dict[str, Summary] = {}
+    for s in summaries:
+        for code in dict.fromkeys(c.lower() for c in s.codes):
+            owner = owners.setdefault(code, s)
+            if owner is not s:
+                found.append(Finding(s.path, s.codes_line, "E012", f"code {code!r} is also in {owner.path}"))
+    for s in summaries:
+        for rid, line in s.related:
+            if rid not in first_of:
+                found.append(Finding(s.path, line, "E016", f"related id {rid!r} does not exist"))
+    return found
+
+
+def check_across(articles: list[Article]) -> list[Finding]:
+    """Rules between articles: the linking errors, and repeated text (warnings)."""
+    found = check_links([Summary.of(a) for a in articles])
+    found.extend(_repeats(articles, lambda a: a.all_messages, "messages", "W101", "message"))
+    found.extend(_repeats(articles, lambda a: [a.title] if a.title else [], "title", "W102", "title"))
+    return found
+
+
+def _repeats(articles: list[Article], values: Any, key: str, code: str, noun: str) -> list[Finding]:
+    seen: dict[str, Article] = {}
+    found = []
+    for article in articles:
+        for value in dict.fromkeys(v.strip().casefold() for v in values(article)):
+            other = seen.get(value)
+            if other is not None and other is not article:
+                found.append(_finding(article.path, article.line_of(key), code,
+                                      f"same {noun} as {other.path}: {value[:60]!r}"))
+            else:
+                seen[value] = article
+    return found
+
+
+@dataclass
+class CheckResult:
+    """Everything one pass over `kb/` learned: the articles that parsed, the
+    ids that may be indexed, and every finding."""
+
+    articles: list[Article]
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    def valid_articles(self) -> list[Article]:
+        """Articles with no error of their own; a duplicate id keeps its first holder."""
+        bad = {f.path for f in self.errors}
+        return [a for a in self.articles if str(a.path) not in bad]
+
+
+def read_bytes(path: Path) -> tuple[bytes | None, list[Finding]]:
+    """An article's bytes, refusing files too big to be an article."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            return None, [_finding(path, 1, "E020", f"file is {size} bytes; the limit is {MAX_ARTICLE_BYTES}")]
+        return path.read_bytes(), []
+    except OSError as exc:
+        return None, [_finding(path, 1, "E019", f"cannot read: {exc.strerror or exc}")]
+
+
+def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Article | None, list[Finding]]:
+    """Parse one article and apply every single-article rule."""
+    try:
+        article = parse_text(path, raw)
+    except ArticleError as exc:
+        return None, [_finding(path, exc.line, exc.code, exc.message)]
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
+    return article, check_article(article, text, today, max_age_days)
+
+
+def check_article(article: Article, text: str, today: date, max_age_days: int) -> list[Finding]:
+    """Every rule that looks at one article alone."""
+    return (check_fields(article) + check_body(article) + check_text(article, text)
+            + check_age(article, today, max_age_days))
+
+
+def skipped_findings(skipped: list[Skipped]) -> list[Finding]:
+    return [_finding(s.path, 1, s.code, s.reason) for s in skipped]
+
+
+def check_kb(kb_dir: Path, *, today: date | None = None,
+             max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> CheckResult:
+    """Read and check every article of `kb_dir`; never raises for a bad article."""
+    files, skipped = scan(kb_dir)
+    today = today or date.today()
+    articles: list[Article] = []
+    findings = skipped_findings(skipped)
+    for state in files:
+        path = Path(kb_dir, state.name)
+        raw, problems = read_bytes(path)
+        if raw is not None:
+            article, problems = examine(path, raw, today, max_age_days)
+            if article is not None:
+                articles.append(article)
+        findings.extend(problems)
+    findings.extend(check_across(articles))
+    return CheckResult(articles, sorted(set(findings), key=lambda f: (f.path, f.line, f.code, f.message)))
