@@ -8,6 +8,7 @@
   (预留手机号 in 银行预留手机号不一致) and cost nothing at start-up, where a
   dictionary segmenter (jieba: ~0.6 s to load per process) would blow the
   search latency budget; `make eval` reports how they rank.
+- Latin "words" longer than 40 characters are dropped (hashes, base64).
 - Numbers: tokens that are all digits, or carry five or more digits (order
   ids, timestamps, masked card numbers, trace ids) are dropped: they never
   describe a problem and would only add noise to long pastes.
@@ -25,8 +26,12 @@ from functools import lru_cache
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.porter import stem as _porter_stem
 
-#: Bump when tokens change: an index built with another version is rebuilt.
-ANALYZER_VERSION = 1
+from .versions import ANALYZER_VERSION
+
+__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "fold", "iter_tokens", "stem", "terms"]
+
+#: Longer "words" are blobs (base64, hashes, a held key), never vocabulary.
+MAX_WORD_CHARS = 40
 
 _CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"([{_CJK_RANGES}]+)|([^\W_{_CJK_RANGES}]+)")
@@ -85,7 +90,7 @@ def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Itera
             for i in range(len(cjk) - 1):
                 yield cjk[i : i + 2], start + i, start + i + 2
         else:
-            if len(word) < 2 or (stops and word in STOP_WORDS) or _is_number_like(word):
+            if not 2 <= len(word) <= MAX_WORD_CHARS or (stops and word in STOP_WORDS) or _is_number_like(word):
                 continue
             yield (stem(word) if stemmed else word), start, match.end()
 

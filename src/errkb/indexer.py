@@ -173,6 +173,7 @@ def update_index(
         for finding in check_links(summaries):
             link_errors.setdefault(Path(finding.path).name, []).append(finding)
 
+        was_indexed = {e.indexed_id for e in old.values() if e.indexed_id}
         to_delete: set[str] = set()
         to_add: list[tuple[str, Article]] = []
         for name, entry in entries.items():
@@ -195,9 +196,10 @@ def update_index(
         for name, entry in old.items():
             if name not in entries and entry.indexed_id:
                 to_delete.add(entry.indexed_id)
-                report.removed.append(entry.indexed_id)
-        # An id that moved between files is deleted and re-added, never lost.
-        report.removed = sorted(set(report.removed) - {a.id for _, a in to_add})
+        # Removed: indexed before, not now (file deleted, or the article became
+        # invalid). An id that moved between files is re-added, not removed.
+        now_indexed = {e.indexed_id for e in entries.values() if e.indexed_id}
+        report.removed = sorted(was_indexed - now_indexed)
 
         if base is not None and not to_delete and not to_add:
             generation = base

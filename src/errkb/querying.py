@@ -21,12 +21,15 @@ from .synonyms import Synonyms
 
 #: Characters of a query that are read; the rest is ignored (and reported).
 MAX_QUERY_CHARS = 64 * 1024
+#: Distinct terms looked up in the index (the first ones of the text).
+MAX_LOOKUPS = 512
 #: Distinct terms searched, keeping the rarest (most informative) ones.
 MAX_TERMS = 40
 #: Code-like tokens looked up in the `codes` field.
 MAX_CODES = 16
-#: Unknown words tried against the vocabulary for typos.
+#: Unknown words tried against the vocabulary for typos, and their length range.
 MAX_FUZZY_WORDS = 6
+FUZZY_WORD_CHARS = (4, 20)
 
 FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "messages": 3.0, "body": 1.0}
 CODE_BOOST = 40.0
@@ -93,6 +96,8 @@ def parse_query(text: str) -> ParsedQuery:
     sequence: list[str] = []
     folded = fold(text).lower()
     for term, start, end in iter_tokens(text):
+        if term not in counts and len(counts) >= MAX_LOOKUPS:
+            continue
         counts[term] += 1
         surface.setdefault(term, folded[start:end])
         if len(sequence) < 4 * MAX_TERMS:
@@ -111,6 +116,7 @@ class Plan:
     unknown: list[str] = field(default_factory=list)  # typed words the index lacks
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> index word
     fixed_terms: dict[str, str] = field(default_factory=dict)  # unknown term -> corrected term
+    stand_ins: dict[str, set[str]] = field(default_factory=dict)  # query term -> its synonyms searched
     dropped: int = 0  # distinct terms left out by MAX_TERMS
 
 
@@ -144,7 +150,8 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
     tried = 0
     for term in plan.unknown:
         word = parsed.surface.get(term, term)
-        if tried >= MAX_FUZZY_WORDS or len(word) < 4 or not word.isascii() or not word.isalpha():
+        low, high = FUZZY_WORD_CHARS
+        if tried >= MAX_FUZZY_WORDS or not low <= len(word) <= high or not word.isascii() or not word.isalpha():
             continue
         tried += 1
         best = _closest_word(reader, word)
@@ -156,9 +163,12 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         if fixed not in plan.weights:
             plan.weights[fixed] = FUZZY_WEIGHT
 
-    for term, share in synonyms.expand(set(plan.weights)).items():
+    typed = set(parsed.term_counts) | set(plan.weights)
+    for term, (share, origin) in synonyms.expand(typed).items():
         if term not in plan.weights and _doc_frequency(reader, term) > 0:
             plan.weights[term] = SYNONYM_WEIGHT * share
+            for source in origin:
+                plan.stand_ins.setdefault(source, set()).add(term)
     return plan
 
 

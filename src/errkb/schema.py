@@ -10,12 +10,12 @@ from typing import Any
 
 from whoosh import fields
 
-from .analysis import ANALYZER_VERSION, ErrkbAnalyzer
+from .analysis import ErrkbAnalyzer
 from .article import Article, section_plain_text
+from .versions import INDEX_FORMAT
 
-#: Bump when fields change; together with ANALYZER_VERSION it decides whether
-#: an existing index can be read or must be rebuilt.
-SCHEMA_VERSION = f"1.{ANALYZER_VERSION}"
+#: Decides whether an existing index can be read or must be rebuilt.
+SCHEMA_VERSION = INDEX_FORMAT
 
 #: Searchable text fields, as queries weight them.
 TEXT_FIELDS = ("title", "messages", "body")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .analysis import fold
-from .querying import FUZZY_WEIGHT, ParsedQuery, Plan, build_query, parse_query, plan_terms
+from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_query, parse_query, plan_terms
 from .snippets import best_snippet
 from .synonyms import load as load_synonyms
 
@@ -179,6 +179,8 @@ def _judge(result: SearchResult, top: tuple[Any, ...], plan: Plan, parsed: Parse
             got += idf
         elif plan.fixed_terms.get(term) in hit:  # a typo whose correction matched
             got += idf * FUZZY_WEIGHT
+        elif plan.stand_ins.get(term, set()) & hit:  # said with a synonym
+            got += idf * SYNONYM_WEIGHT
     result.coverage = got / total
     result.confident = bool(code_hit or exact or (
         result.coverage >= CONFIDENT_COVERAGE and got >= CONFIDENT_MIN_IDF))

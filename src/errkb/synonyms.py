@@ -22,23 +22,28 @@ class Synonyms:
 
     groups: tuple[tuple[tuple[str, ...], ...], ...]
 
-    def expand(self, query_terms: set[str]) -> dict[str, float]:
-        """Terms to add to a query, each with its share of one synonym's weight.
+    def expand(self, query_terms: set[str]) -> dict[str, tuple[float, frozenset[str]]]:
+        """Terms to add to a query: each with its share of one synonym's weight
+        and the query terms it stands in for.
 
         An entry fires when all its terms are in the query; every other entry
         of its group is then added, its weight split across its terms.
         """
-        extra: dict[str, float] = {}
+        extra: dict[str, tuple[float, frozenset[str]]] = {}
         for group in self.groups:
-            if not any(entry and set(entry) <= query_terms for entry in group):
+            fired = [entry for entry in group if set(entry) <= query_terms]
+            if not fired:
                 continue
+            origin = frozenset(t for entry in fired for t in entry)
             for entry in group:
-                if not entry or set(entry) <= query_terms:
+                if set(entry) <= query_terms:
                     continue
                 share = 1.0 / len(entry)
                 for term in entry:
-                    if term not in query_terms:
-                        extra[term] = max(extra.get(term, 0.0), share)
+                    if term in query_terms:
+                        continue
+                    old_share, old_origin = extra.get(term, (0.0, frozenset()))
+                    extra[term] = (max(old_share, share), old_origin | origin)
         return extra
 
 

@@ -1,0 +1,54 @@
+# errkb: the two set-up commands are `make search Q="..."` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+Q      ?= 支付宝 身份信息过期
+
+.PHONY: search test index check lint eval bench clean help
+
+help:
+	@echo 'make search Q="pasted error"   set up .venv, build the index, search'
+	@echo 'make test                      set up .venv with test tools, run the tests'
+	@echo 'make index | check | lint | eval | bench | clean'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime install: reinstalled whenever pyproject.toml changes.
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+# Test tools on top of the runtime install.
+$(VENV)/.test: pyproject.toml $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+search: $(VENV)/.runtime
+	$(BIN)/kb index
+	$(BIN)/kb search -- "$(Q)"
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+index: $(VENV)/.runtime
+	$(BIN)/kb index
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy
+
+check: lint
+	$(BIN)/kb check
+
+eval: $(VENV)/.runtime
+	$(BIN)/python scripts/eval.py
+
+bench: $(VENV)/.runtime
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	find index -mindepth 1 ! -name .gitignore ! -name README.txt -exec rm -rf {} +
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +

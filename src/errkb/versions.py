@@ -1,0 +1,17 @@
+"""Format versions, kept apart from the modules that use them so `kb --version`
+can print them without importing Whoosh."""
+
+from __future__ import annotations
+
+#: The article file format (front matter fields and sections). Bump on a
+#: change that old articles would fail.
+ARTICLE_FORMAT = 1
+#: Bump when the analyzer's tokens change: an index built with another
+#: version is rebuilt automatically.
+ANALYZER_VERSION = 1
+#: Bump when the index fields change.
+SCHEMA_REVISION = 1
+#: What the index records and is compared against.
+INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
+#: The version of every `--json` document's shape.
+JSON_SCHEMA_VERSION = 1

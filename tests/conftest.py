@@ -1,0 +1,116 @@
+"""Shared fixtures: small real knowledge bases in temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_KB = Path(__file__).with_name("fixtures") / "kb"
+REAL_KB = ROOT / "kb"
+SHARED = ROOT.parent / "shared"
+
+
+def article_text(
+    article_id: str,
+    *,
+    title: str = "Card declined at checkout",
+    platforms: str = "[taobao, alipay]",
+    causes: str = "[card-settings]",
+    en: str = '"Payment declined by the bank"',
+    zh: str = '"银行拒绝了此次付款"',
+    codes: str = "[]",
+    related: str = "[]",
+    fixes: str = "1. **Alipay:** Re-add the card under Me › Bank Cards.\n2. **All platforms:** Call the bank.",
+    what: str = "The checkout says the payment was declined.",
+    why: str = "The bank refuses online payments.",
+    extra_front: str = "",
+) -> str:
+    """A valid article with the given parts; tests break one part at a time."""
+    return f"""---
+id: {article_id}
+title: "{title}"
+platforms: {platforms}
+causes: {causes}
+messages:
+  en:
+    - {en}
+  zh:
+    - {zh}
+codes: {codes}
+related: {related}
+sources: [000_ad49c72d41dfeb65.txt]
+updated: 2026-11-01
+{extra_front}---
+
+## What you see
+
+{what}
+
+## Why it happens
+
+{why}
+
+## Fixes
+
+{fixes}
+
+## Prevention
+
+- Keep the card enabled for online payments.
+
+## Related
+
+"""
+
+
+WriteArticle = Callable[..., Path]
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """An empty knowledge base folder."""
+    path = tmp_path / "kb"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def write_article(kb_dir: Path) -> WriteArticle:
+    """Write `kb/<id>.md` from `article_text` (or raw text) and return its path."""
+
+    def write(article_id: str, raw: str | None = None, **parts: str) -> Path:
+        path = kb_dir / f"{article_id}.md"
+        path.write_text(raw if raw is not None else article_text(article_id, **parts), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def fixture_kb(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/kb (articles with error codes) to edit freely."""
+    target = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, target)
+    return target
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def requires_shared() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not SHARED.is_dir(),
+        reason=f"{SHARED} is absent (a user's clone has no ../shared); CI provides it",
+    )
