@@ -117,6 +117,7 @@ class Plan:
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> index word
     fixed_terms: dict[str, str] = field(default_factory=dict)  # unknown term -> corrected term
     stand_ins: dict[str, set[str]] = field(default_factory=dict)  # query term -> its synonyms searched
+    synonym_groups: list[dict[str, float]] = field(default_factory=list)  # each: one DisMax of alternatives
     dropped: int = 0  # distinct terms left out by MAX_TERMS
 
 
@@ -164,11 +165,14 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
             plan.weights[fixed] = FUZZY_WEIGHT
 
     typed = set(parsed.term_counts) | set(plan.weights)
-    for term, (share, origin) in synonyms.expand(typed).items():
-        if term not in plan.weights and _doc_frequency(reader, term) > 0:
-            plan.weights[term] = SYNONYM_WEIGHT * share
-            for source in origin:
-                plan.stand_ins.setdefault(source, set()).add(term)
+    for expansion in synonyms.expand(typed, parsed.text):
+        group = {term: SYNONYM_WEIGHT * share for term, share in expansion.alternatives.items()
+                 if term not in plan.weights and _doc_frequency(reader, term) > 0}
+        if not group:
+            continue
+        plan.synonym_groups.append(group)
+        for source in expansion.origin or {"": None}:
+            plan.stand_ins.setdefault(source, set()).update(group)
     return plan
 
 
@@ -196,6 +200,14 @@ def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
         for name, field_weight in FIELD_WEIGHTS.items():
             if reader.doc_frequency(name, term):
                 clauses.append(q.Term(name, term, boost=field_weight * weight))
+    # A group of synonyms counts as much as its best match, however many
+    # alternatives it has: saying "blocked" must not weigh ten times "vpn".
+    for group in plan.synonym_groups:
+        alternatives = [q.Term(name, term, boost=field_weight * weight)
+                        for term, weight in group.items()
+                        for name, field_weight in FIELD_WEIGHTS.items() if reader.doc_frequency(name, term)]
+        if alternatives:
+            clauses.append(q.DisjunctionMax(alternatives, tiebreak=0.1))
     for code in parsed.codes:
         if reader.doc_frequency("codes", code):
             clauses.append(q.Term("codes", code, boost=CODE_BOOST))

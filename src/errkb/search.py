@@ -150,7 +150,7 @@ def run_search(
         score = hit.score + (EXACT_MESSAGE_BONUS * best if exact else 0.0)
         rows.append((score, code_hit, exact, matched, card))
     rows.sort(key=lambda row: (-row[0], row[4]["id"]))
-    terms_wanted = set(plan.weights)
+    terms_wanted = set(plan.weights).union(*plan.synonym_groups)
     for score, code_hit, exact, matched, card in rows[:limit]:
         snippet = best_snippet(card, terms_wanted)
         result.hits.append(SearchHit(

@@ -2,49 +2,70 @@
 
 The groups live in `data/synonyms.txt` (one group a line). Each entry is
 analysed with the index analyzer, so "Rejected" and "rejects" both meet the
-group of "declined", and a Chinese entry is matched by its bigrams.
+group of "declined". A Chinese entry fires when it appears anywhere in the
+pasted text (封 in 封了 or 解封, which bigrams would split differently); an
+English entry fires when all its terms are in the query.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import terms
+from .analysis import fold, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
+_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way of saying it: the text as written and its analysed terms."""
+
+    text: str
+    terms: tuple[str, ...]
+
+    def fires(self, query_terms: set[str], query_text: str) -> bool:
+        if _HAN_ONLY.match(self.text):
+            return self.text in query_text
+        return bool(self.terms) and set(self.terms) <= query_terms
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What one group adds to a query: the query terms it stands in for,
+    and its other entries' terms, each with its share of one synonym's weight."""
+
+    origin: frozenset[str]
+    alternatives: dict[str, float]
 
 
 @dataclass(frozen=True)
 class Synonyms:
-    """Groups of entries; an entry is the tuple of its analysed terms."""
+    groups: tuple[tuple[Entry, ...], ...]
 
-    groups: tuple[tuple[tuple[str, ...], ...], ...]
-
-    def expand(self, query_terms: set[str]) -> dict[str, tuple[float, frozenset[str]]]:
-        """Terms to add to a query: each with its share of one synonym's weight
-        and the query terms it stands in for.
-
-        An entry fires when all its terms are in the query; every other entry
-        of its group is then added, its weight split across its terms.
-        """
-        extra: dict[str, tuple[float, frozenset[str]]] = {}
+    def expand(self, query_terms: set[str], query_text: str) -> list[Expansion]:
+        """One expansion per group that fires on the query."""
+        found = []
+        folded = fold(query_text)
         for group in self.groups:
-            fired = [entry for entry in group if set(entry) <= query_terms]
+            fired = [entry for entry in group if entry.fires(query_terms, folded)]
             if not fired:
                 continue
-            origin = frozenset(t for entry in fired for t in entry)
+            origin = frozenset(t for entry in fired for t in entry.terms if t in query_terms)
+            alternatives: dict[str, float] = {}
             for entry in group:
-                if set(entry) <= query_terms:
+                if entry in fired or not entry.terms:
                     continue
-                share = 1.0 / len(entry)
-                for term in entry:
-                    if term in query_terms:
-                        continue
-                    old_share, old_origin = extra.get(term, (0.0, frozenset()))
-                    extra[term] = (max(old_share, share), old_origin | origin)
-        return extra
+                share = 1.0 / len(entry.terms)
+                for term in entry.terms:
+                    if term not in query_terms:
+                        alternatives[term] = max(alternatives.get(term, 0.0), share)
+            if alternatives:
+                found.append(Expansion(origin, alternatives))
+        return found
 
 
 def parse(text: str) -> Synonyms:
@@ -54,8 +75,7 @@ def parse(text: str) -> Synonyms:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        entries = tuple(dict.fromkeys(tuple(terms(e)) for e in line.split(",") if e.strip()))
-        entries = tuple(e for e in entries if e)
+        entries = tuple(dict.fromkeys(Entry(e.strip(), tuple(terms(e))) for e in line.split(",") if e.strip()))
         if len(entries) > 1:
             groups.append(entries)
     return Synonyms(tuple(groups))
