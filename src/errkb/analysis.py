@@ -46,14 +46,21 @@ _FOLD_PAIRS = {
 FOLD_TABLE: dict[int, str] = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
 FOLD_TABLE.update({ord(k): v for k, v in _FOLD_PAIRS.items()})
 
+#: English function words, plus the filler of questions and chat ("how do I
+#: get it back", "tried again", "please", "anymore"): in a knowledge base of
+#: short articles a rare filler word would otherwise outweigh the symptom.
 STOP_WORDS: frozenset[str] = frozenset(
-    """a about above after again am an and any are as at be been before being below
-    between both but by can could did do does doing don down during each few for from
-    further had has have having he her here hers him his how i if in into is it its
-    itself just me more most my myself no nor of off on once only or other our ours out
-    over own same she should so some such than that the their theirs them then there
-    these they this those through to too under until up very was we were what when
-    where which while who whom why will with would you your yours yourself""".split()
+    """a about above after again am an and any anymore anyone anything are as at be
+    because been before being below between both but by can could did do does doing
+    don down during each either else even ever every few for from further get gets
+    getting got had has have having he her here hers him his how however i if in into
+    is it its itself just let like me more most much my myself no nor of off on once
+    only or other our ours out over own please same she should so some something
+    such than thank thanks that the their theirs them then there these they thing
+    things this those through to too try tried tries trying under until up us use
+    used using very via want wanted was we were what when where which while who whom
+    why will with would yet you your yours yourself hi hello ok okay also already
+    really still take took way""".split()
 )
 
 

@@ -24,7 +24,7 @@ from .errors import ArticleError, ArticleNotFound, BuildInProgress, IndexProblem
 from .indexer import BuildReport, Progress, build_in_memory, update_index
 from .kbfiles import fingerprint, scan
 from .schema import SCHEMA_VERSION
-from .search import SearchResult, run_search
+from .search import SearchResult, run_search, weighting
 from .validate import DEFAULT_MAX_AGE_DAYS, CheckResult, check_kb
 
 #: How long a read waits for someone else's first build of a missing index.
@@ -157,7 +157,7 @@ class KnowledgeBase:
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:
         """Rank articles for a pasted error message."""
         ix = self.ensure_fresh()
-        with ix.searcher() as searcher:
+        with ix.searcher(weighting=weighting()) as searcher:
             result = run_search(searcher, text, platforms=platforms, causes=causes, limit=limit)
         for hit in result.hits:
             hit.path = self._path_of(hit.path)

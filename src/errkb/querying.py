@@ -31,10 +31,12 @@ MAX_CODES = 16
 MAX_FUZZY_WORDS = 6
 FUZZY_WORD_CHARS = (4, 20)
 
-FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "messages": 3.0, "body": 1.0}
+FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "messages": 1.5, "about": 1.0, "remedy": 0.5}
+FIELD_TIEBREAK = 0.3
+SYNONYM_TIEBREAK = 0.4
 CODE_BOOST = 40.0
 PHRASE_BOOST = 1.5
-SYNONYM_WEIGHT = 0.5
+SYNONYM_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
 
 _CODE = re.compile(r"(?<![\w.-])[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*(?![\w-])")
@@ -195,11 +197,18 @@ def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
     on messages (an exact message wins)."""
     from whoosh import query as q
 
+    from .dismax import DisMax
+
     clauses: list[Any] = []
     for term, weight in plan.weights.items():
-        for name, field_weight in FIELD_WEIGHTS.items():
-            if reader.doc_frequency(name, term):
-                clauses.append(q.Term(name, term, boost=field_weight * weight))
+        fields = [q.Term(name, term, boost=field_weight * weight)
+                  for name, field_weight in FIELD_WEIGHTS.items() if reader.doc_frequency(name, term)]
+        if len(fields) == 1:
+            clauses.append(fields[0])
+        elif fields:
+            # The best field counts fully, the others a little: an article
+            # repeating a word in every section is not more relevant for it.
+            clauses.append(DisMax(fields, tiebreak=FIELD_TIEBREAK))
     # A group of synonyms counts as much as its best match, however many
     # alternatives it has: saying "blocked" must not weigh ten times "vpn".
     for group in plan.synonym_groups:
@@ -207,7 +216,7 @@ def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
                         for term, weight in group.items()
                         for name, field_weight in FIELD_WEIGHTS.items() if reader.doc_frequency(name, term)]
         if alternatives:
-            clauses.append(q.DisjunctionMax(alternatives, tiebreak=0.1))
+            clauses.append(DisMax(alternatives, tiebreak=SYNONYM_TIEBREAK))
     for code in parsed.codes:
         if reader.doc_frequency("codes", code):
             clauses.append(q.Term("codes", code, boost=CODE_BOOST))

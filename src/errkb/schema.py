@@ -17,8 +17,12 @@ from .versions import INDEX_FORMAT
 #: Decides whether an existing index can be read or must be rebuilt.
 SCHEMA_VERSION = INDEX_FORMAT
 
-#: Searchable text fields, as queries weight them.
-TEXT_FIELDS = ("title", "messages", "body")
+#: Searchable text fields. The body is split in two: what the user sees and
+#: why (`about`: the words a pasted error shares with an article) and the
+#: fixes and prevention (`remedy`: words of the cure, weaker evidence).
+TEXT_FIELDS = ("title", "messages", "about", "remedy")
+ABOUT_SECTIONS = ("What you see", "Why it happens")
+REMEDY_SECTIONS = ("Fixes", "Prevention")
 
 
 def make_schema() -> fields.Schema:
@@ -28,8 +32,9 @@ def make_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=stemmed, phrase=True),
         messages=fields.TEXT(analyzer=stemmed, phrase=True),
-        body=fields.TEXT(analyzer=stemmed, phrase=False),
-        # Unstemmed words of title, messages and body: the vocabulary that
+        about=fields.TEXT(analyzer=stemmed, phrase=False),
+        remedy=fields.TEXT(analyzer=stemmed, phrase=False),
+        # Unstemmed words of every text field: the vocabulary that
         # fuzzy matching and "did you mean" draw on (a stemmed field would
         # offer "verif" as a correction).
         words=fields.TEXT(analyzer=ErrkbAnalyzer(stemmed=False), phrase=False),
@@ -58,18 +63,22 @@ def card(article: Article) -> dict[str, Any]:
     }
 
 
+def _sections_text(article: Article, titles: tuple[str, ...]) -> str:
+    return "\n\n".join(section_plain_text(s.text) for s in article.sections if s.title in titles)
+
+
 def to_document(article: Article) -> dict[str, Any]:
     """The Whoosh document for one (valid) article."""
-    body = "\n\n".join(
-        section_plain_text(s.text) for s in article.sections if s.title != "Related"
-    )
+    about = _sections_text(article, ABOUT_SECTIONS)
+    remedy = _sections_text(article, REMEDY_SECTIONS)
     messages = "\n".join(article.all_messages)
     return {
         "id": article.id,
         "title": article.title,
         "messages": messages,
-        "body": body,
-        "words": "\n".join((article.title, messages, body)),
+        "about": about,
+        "remedy": remedy,
+        "words": "\n".join((article.title, messages, about, remedy)),
         "codes": ",".join(article.codes),
         "platforms": ",".join(article.platforms),
         "causes": ",".join(article.causes),

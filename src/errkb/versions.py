@@ -8,9 +8,9 @@ from __future__ import annotations
 ARTICLE_FORMAT = 1
 #: Bump when the analyzer's tokens change: an index built with another
 #: version is rebuilt automatically.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 #: Bump when the index fields change.
-SCHEMA_REVISION = 1
+SCHEMA_REVISION = 2
 #: What the index records and is compared against.
 INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
 #: The version of every `--json` document's shape.
