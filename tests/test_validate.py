@@ -118,7 +118,7 @@ def test_symlink_is_not_followed(kb_dir: Path, tmp_path: Path) -> None:
 
 def test_oversized_article_is_refused(kb_dir: Path) -> None:
     (kb_dir / "huge.md").write_text(article_text("huge") + "x" * (11 * 1024 * 1024))
-    assert codes_at(kb_dir) == {("huge.md", 1, "E020")}
+    assert codes_at(kb_dir) == {("huge.md", 1, "E019")}
 
 
 def test_every_rule_code_is_documented_in_the_readme() -> None:

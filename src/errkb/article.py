@@ -288,7 +288,7 @@ def parse_file(path: Path) -> Article:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ArticleError(path, 1, "E019", f"cannot read: {exc.strerror or exc}") from None
+        raise ArticleError(path, 1, "E018", f"cannot read: {exc.strerror or exc}") from None
     return parse_text(path, raw)
 
 

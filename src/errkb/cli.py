@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape
 import shutil
 import sys
 from collections.abc import Callable
@@ -269,21 +270,27 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
 @click.argument("article_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Front matter plus sections as JSON.")
 @click.option("--raw", is_flag=True, help="The Markdown file as written.")
+@click.option("--html", "as_html", is_flag=True, help="The article body as HTML (for help-desk replies).")
 @click.pass_obj
 @handle_errors
-def show(env: Env, article_id: str, as_json: bool, raw: bool) -> None:
+def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool) -> None:
     """Show one article: by id, a unique id prefix, or an error code.
 
     \b
     Examples:
       kb show identity-verification-expired
       kb show bank-reserved --json
+      kb show E1001 --html
     """
     kb = env.kb()
     article = kb.show(article_id)
     env.flush_notes(kb)
     if raw:
         click.echo(article.path.read_text(encoding="utf-8"), nl=False)
+    elif as_html:
+        import markdown
+
+        click.echo(f"<h1>{escape(article.title)}</h1>\n" + markdown.markdown(article.body))
     elif as_json:
         emit_json(article_json(article))
     else:

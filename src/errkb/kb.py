@@ -10,22 +10,22 @@ fall back to an index built in memory from the articles.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import store
-from .article import Article, parse_file
-from .errors import ArticleError, ArticleNotFound, BuildInProgress, IndexProblem
-from .indexer import BuildReport, Progress, build_in_memory, update_index
-from .kbfiles import fingerprint, scan
-from .schema import SCHEMA_VERSION
-from .search import SearchResult, run_search, weighting
-from .validate import DEFAULT_MAX_AGE_DAYS, CheckResult, check_kb
+from .errors import ArticleNotFound, BuildInProgress, IndexProblem
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
+from .versions import INDEX_FORMAT as SCHEMA_VERSION
+
+if TYPE_CHECKING:  # the build side is imported only when a build runs
+    from .article import Article
+    from .indexer import BuildReport, Progress
+    from .search import SearchResult
+    from .validate import CheckResult
 
 #: How long a read waits for someone else's first build of a missing index.
 FIRST_BUILD_WAIT = 30.0
@@ -34,13 +34,14 @@ BUILD_WAIT = 10.0
 _OPEN_ATTEMPTS = 4
 
 
-@dataclass
 class BrowseResult:
     """Articles with the requested tags, and counts per tag among them."""
 
-    articles: list[dict[str, Any]]
-    platform_counts: dict[str, int]
-    cause_counts: dict[str, int]
+    def __init__(self, articles: list[dict[str, Any]], platform_counts: dict[str, int],
+                 cause_counts: dict[str, int]) -> None:
+        self.articles = articles
+        self.platform_counts = platform_counts
+        self.cause_counts = cause_counts
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,24 +50,36 @@ class BrowseResult:
         }
 
 
-@dataclass
 class KnowledgeBase:
-    """Articles in `kb_dir`, searched through the index in `index_dir`."""
+    """Articles in `kb_dir`, searched through the index in `index_dir`.
 
-    kb_dir: Path
-    index_dir: Path
-    notes: list[str] = field(default_factory=list)
-    _memory_index: Any = None
+    A plain class, not a dataclass: `kb search` imports this module on every
+    run, and start-up time is part of every answer.
+    """
+
+    def __init__(self, kb_dir: Path, index_dir: Path) -> None:
+        self.kb_dir = Path(kb_dir)
+        self.index_dir = Path(index_dir)
+        #: What reads did behind the scenes (built, updated, fell back), for stderr.
+        self.notes: list[str] = []
+        self._memory_index: Any = None
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase(kb_dir={self.kb_dir!s}, index_dir={self.index_dir!s})"
 
     # -- building -----------------------------------------------------------
 
     def build(self, *, full: bool = False, wait: float = BUILD_WAIT,
               progress: Progress | None = None) -> BuildReport:
         """Build or update the index (what `kb index` does)."""
+        from .indexer import update_index
+
         return update_index(self.kb_dir, self.index_dir, full=full, wait=wait, progress=progress)
 
     def check(self, *, today: date | None = None, max_age_days: int = DEFAULT_MAX_AGE_DAYS) -> CheckResult:
         """Validate every article (what `kb check` does)."""
+        from .validate import check_kb
+
         return check_kb(self.kb_dir, today=today, max_age_days=max_age_days)
 
     def _note(self, text: str) -> None:
@@ -110,6 +123,8 @@ class KnowledgeBase:
             why = "index is from another errkb version"
         else:
             why = "articles changed since the last build"
+        from .indexer import update_index
+
         try:
             report = update_index(self.kb_dir, self.index_dir, full=not usable,
                                   wait=0.0 if usable else FIRST_BUILD_WAIT)
@@ -145,6 +160,8 @@ class KnowledgeBase:
         raise IndexProblem(self.index_dir, f"index cannot be opened{detail}; run `kb index --full`")
 
     def _fallback(self, why: str) -> Any:
+        from .indexer import build_in_memory
+
         self._note(f"{why}; searching an index built in memory from {self.kb_dir}")
         self._memory_index, errors = build_in_memory(self.kb_dir)
         if errors:
@@ -156,11 +173,12 @@ class KnowledgeBase:
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:
         """Rank articles for a pasted error message."""
+        from .search import run_search, weighting
+
         ix = self.ensure_fresh()
         with ix.searcher(weighting=weighting()) as searcher:
             result = run_search(searcher, text, platforms=platforms, causes=causes, limit=limit)
-        for hit in result.hits:
-            hit.path = self._path_of(hit.path)
+        result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
         result.notes = list(self.notes)
         return result
 
@@ -203,16 +221,15 @@ class KnowledgeBase:
         prefixed = [c for c in cards if c["id"].startswith(key)] if key else []
         if len(prefixed) == 1:
             return prefixed[0]
+        import difflib
+
         ids = [c["id"] for c in cards]
         closest = [c["id"] for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
         raise ArticleNotFound(wanted, closest)
 
     def show(self, wanted: str) -> Article:
         """The full article (read from its file) for an id, prefix or code."""
+        from .article import parse_file
+
         card = self.resolve(wanted)
-        try:
-            return parse_file(Path(card["path"]))
-        except ArticleError:
-            raise
-        except OSError as exc:  # pragma: no cover - a file removed between index and read
-            raise ArticleNotFound(wanted, []) from exc
+        return parse_file(Path(card["path"]))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import KnowledgeBaseError
 
@@ -17,10 +17,11 @@ ARTICLE_SUFFIX = ".md"
 #: Largest article errkb will read; anything bigger is certainly a mistake
 #: (real articles are a few KB) and would make every build slow.
 MAX_ARTICLE_BYTES = 1024 * 1024
+#: `kb check` warns (W106) when an article's `updated` date is older than this.
+DEFAULT_MAX_AGE_DAYS = 365
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):
     """What the staleness check compares: name, size and mtime of one article."""
 
     name: str
@@ -28,8 +29,7 @@ class FileState:
     mtime_ns: int
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """An entry of `kb/` that is not read as an article, and why."""
 
     path: Path

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .analysis import fold, iter_tokens
 from .synonyms import Synonyms
@@ -72,8 +71,7 @@ def platforms_named(text: str) -> list[str]:
     return [slug for slug, pattern in _PLATFORM_MENTIONS.items() if pattern.search(text)]
 
 
-@dataclass
-class ParsedQuery:
+class ParsedQuery(NamedTuple):
     """The searchable content of a pasted text."""
 
     text: str
@@ -108,19 +106,19 @@ def parse_query(text: str) -> ParsedQuery:
                        platforms_named(text))
 
 
-@dataclass
 class Plan:
     """The terms chosen for one query and why: the search, the confidence
     measure and "did you mean" all read it."""
 
-    weights: dict[str, float] = field(default_factory=dict)  # term -> weight
-    idf: dict[str, float] = field(default_factory=dict)  # every query term, known or not
-    unknown: list[str] = field(default_factory=list)  # typed words the index lacks
-    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> index word
-    fixed_terms: dict[str, str] = field(default_factory=dict)  # unknown term -> corrected term
-    stand_ins: dict[str, set[str]] = field(default_factory=dict)  # query term -> its synonyms searched
-    synonym_groups: list[dict[str, float]] = field(default_factory=list)  # each: one DisMax of alternatives
-    dropped: int = 0  # distinct terms left out by MAX_TERMS
+    def __init__(self) -> None:
+        self.weights: dict[str, float] = {}  # term -> weight
+        self.idf: dict[str, float] = {}  # every query term, known or not
+        self.unknown: list[str] = []  # typed words the index lacks
+        self.corrections: dict[str, str] = {}  # typed word -> index word
+        self.fixed_terms: dict[str, str] = {}  # unknown term -> corrected term
+        self.stand_ins: dict[str, set[str]] = {}  # query term -> its synonyms searched
+        self.synonym_groups: list[dict[str, float]] = []  # each: one DisMax of alternatives
+        self.dropped = 0  # distinct terms left out by MAX_TERMS
 
 
 def _doc_frequency(reader: Any, term: str) -> int:

@@ -68,6 +68,9 @@ def render_search(result: Any, paint: Painter, width: int) -> str:
         lines.append("   " + paint(meta, dim=True))
         snippet = highlight(hit.snippet, hit.snippet_spans, paint)
         lines.append(wrap(snippet, width, "     ", first="   > "))
+        if not result.confident:  # a guess: no fixes, just where to look
+            lines.extend(["   " + paint(f"kb show {hit.id}", dim=True), ""])
+            continue
         for number, fix in enumerate(hit.fixes[:SHOWN_FIXES], start=1):
             lines.append(wrap(fix_line(fix), width, "      ", first=f"   {number}. "))
         more = len(hit.fixes) - SHOWN_FIXES

@@ -10,8 +10,7 @@ fixes for the platform the query names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .analysis import fold
 from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_query, parse_query, plan_terms
@@ -42,8 +41,7 @@ BM25_K1 = 1.2
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-@dataclass
-class SearchHit:
+class SearchHit(NamedTuple):
     """One ranked article, with what the CLI shows for it."""
 
     id: str
@@ -74,18 +72,18 @@ class SearchHit:
         }
 
 
-@dataclass
 class SearchResult:
-    """The answer to one query."""
+    """The answer to one query (filled in by `run_search`)."""
 
-    query: str
-    hits: list[SearchHit]
-    confident: bool
-    coverage: float = 0.0
-    suggestion: str | None = None
-    platforms_named: list[str] = field(default_factory=list)
-    truncated: bool = False
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, query: str, platforms_named: list[str], truncated: bool) -> None:
+        self.query = query
+        self.hits: list[SearchHit] = []
+        self.confident = False
+        self.coverage = 0.0
+        self.suggestion: str | None = None
+        self.platforms_named = platforms_named
+        self.truncated = truncated
+        self.notes: list[str] = []
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -143,8 +141,7 @@ def run_search(
 ) -> SearchResult:
     """Search an open Whoosh searcher for a pasted text."""
     parsed = parse_query(text)
-    result = SearchResult(query=text, hits=[], confident=False,
-                          platforms_named=parsed.platforms, truncated=parsed.truncated)
+    result = SearchResult(text, parsed.platforms, parsed.truncated)
     if parsed.is_empty or limit <= 0:
         return result
     reader = searcher.reader()
@@ -155,9 +152,7 @@ def run_search(
     pasted = normalise(parsed.text)
     candidates = [_candidate(hit, plan, pasted) for hit in hits]
     best = max((c.score for c in candidates), default=0.0)
-    for c in candidates:
-        if c.exact:
-            c.score += EXACT_MESSAGE_BONUS * best
+    candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
     candidates.sort(key=lambda c: (not c.code_hit, -c.score, c.card["id"]))
     terms_wanted = set(plan.weights).union(*plan.synonym_groups)
@@ -179,8 +174,7 @@ def run_search(
     return result
 
 
-@dataclass
-class _Candidate:
+class _Candidate(NamedTuple):
     card: dict[str, Any]
     score: float
     matched: list[str]

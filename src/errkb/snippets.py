@@ -8,7 +8,7 @@ CLI can colour them and JSON consumers can mark them however they like.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .analysis import iter_tokens
 
@@ -16,8 +16,7 @@ MAX_SNIPPET_CHARS = 220
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
-@dataclass(frozen=True)
-class Snippet:
+class Snippet(NamedTuple):
     text: str
     spans: tuple[tuple[int, int], ...]
 

@@ -22,9 +22,8 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import BuildInProgress, IndexProblem
@@ -38,8 +37,7 @@ GEN_PREFIX = "gen-"
 PLACEHOLDERS = frozenset({".gitignore", "README.txt", LOCK})
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(NamedTuple):
     """The published state: which generation answers, built from what."""
 
     generation: str
@@ -50,7 +48,7 @@ class Pointer:
     built_at: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, **self.__dict__}
+        return {"format": FORMAT, **self._asdict()}
 
 
 def read_pointer(index_dir: Path) -> Pointer | None:

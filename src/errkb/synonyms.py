@@ -9,32 +9,32 @@ English entry fires when all its terms are in the query.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .analysis import fold, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
-_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 
 
-@dataclass(frozen=True)
-class Entry:
+def _is_han(text: str) -> bool:
+    return bool(text) and all("\u3400" <= c <= "\u9fff" for c in text)
+
+
+class Entry(NamedTuple):
     """One way of saying it: the text as written and its analysed terms."""
 
     text: str
     terms: tuple[str, ...]
 
     def fires(self, query_terms: set[str], query_text: str) -> bool:
-        if _HAN_ONLY.match(self.text):
+        if _is_han(self.text):
             return self.text in query_text
         return bool(self.terms) and set(self.terms) <= query_terms
 
 
-@dataclass(frozen=True)
-class Expansion:
+class Expansion(NamedTuple):
     """What one group adds to a query: the query terms it stands in for,
     and its other entries' terms, each with its share of one synonym's weight."""
 
@@ -42,8 +42,7 @@ class Expansion:
     alternatives: dict[str, float]
 
 
-@dataclass(frozen=True)
-class Synonyms:
+class Synonyms(NamedTuple):
     groups: tuple[tuple[Entry, ...], ...]
 
     def expand(self, query_terms: set[str], query_text: str) -> list[Expansion]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .article import SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
-from .kbfiles import MAX_ARTICLE_BYTES, Skipped, scan
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, MAX_ARTICLE_BYTES, Skipped, scan
 from .tags import CAUSES, PLATFORMS
 
 RULES: dict[str, str] = {
@@ -37,8 +37,8 @@ RULES: dict[str, str] = {
     "E015": "Fixes has no numbered items",
     "E016": "related id does not exist",
     "E017": "messages need at least one English (en) and one Chinese (zh)",
-    "E019": "file cannot be read",
-    "E020": "file too large",
+    "E018": "file cannot be read",
+    "E019": "file too large",
     "W101": "same message in two articles",
     "W102": "same title in two articles",
     "W103": "tab character",
@@ -55,7 +55,6 @@ OPTIONAL = ("codes", "related", "updated")
 LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-DEFAULT_MAX_AGE_DAYS = 365
 
 
 @dataclass(frozen=True, order=True)
@@ -292,10 +291,10 @@ def read_bytes(path: Path) -> tuple[bytes | None, list[Finding]]:
     try:
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            return None, [_finding(path, 1, "E020", f"file is {size} bytes; the limit is {MAX_ARTICLE_BYTES}")]
+            return None, [_finding(path, 1, "E019", f"file is {size} bytes; the limit is {MAX_ARTICLE_BYTES}")]
         return path.read_bytes(), []
     except OSError as exc:
-        return None, [_finding(path, 1, "E019", f"cannot read: {exc.strerror or exc}")]
+        return None, [_finding(path, 1, "E018", f"cannot read: {exc.strerror or exc}")]
 
 
 def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Article | None, list[Finding]]:
