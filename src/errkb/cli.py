@@ -13,7 +13,8 @@ import os
 from html import escape
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -80,6 +81,25 @@ class Env:
         """A message for the person (stderr), unless --quiet."""
         if not self.quiet:
             click.echo(f"kb: {message}", err=True)
+
+    def page(self, text: str, no_pager: bool) -> None:
+        """Show long text through a pager, only when stdout is a terminal:
+        ERRKB_PAGER, then PAGER, else `less -FRX` (which exits at once when the
+        text fits the screen)."""
+        color = self.color()
+        if no_pager or not sys.stdout.isatty() or text.count("\n") < shutil.get_terminal_size().lines - 1:
+            click.echo(text, nl=False, color=color)
+            return
+        import shlex
+        import subprocess
+
+        command = os.environ.get("ERRKB_PAGER") or os.environ.get("PAGER") or "less -FRX"
+        if not color:
+            text = click.unstyle(text)
+        try:
+            subprocess.run(shlex.split(command), input=text.encode("utf-8"), check=False)
+        except (OSError, ValueError):  # no such pager: print instead
+            click.echo(text, nl=False, color=color)
 
     def flush_notes(self, kb: Any) -> None:
         for note in kb.notes:
@@ -197,10 +217,11 @@ def read_query(words: tuple[str, ...]) -> str:
 @click.option("-n", "--limit", default=5, show_default=True, type=click.IntRange(1, 1000),
               help="Show at most this many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (results, confident, ...).")
+@click.option("--no-pager", is_flag=True, help="Never page, even on a terminal.")
 @click.pass_obj
 @handle_errors
 def search(env: Env, query: tuple[str, ...], platforms: tuple[str, ...], causes: tuple[str, ...],
-           limit: int, as_json: bool) -> None:
+           limit: int, as_json: bool, no_pager: bool) -> None:
     """Find the articles that answer a pasted error message.
 
     QUERY is the message (any text: English, Chinese, order numbers and all).
@@ -222,7 +243,7 @@ def search(env: Env, query: tuple[str, ...], platforms: tuple[str, ...], causes:
     elif result.hits:
         from .render import render_search
 
-        click.echo(render_search(result, env.painter(), width()), nl=False, color=env.color())
+        env.page(render_search(result, env.painter(), width()), no_pager)
     if not result.hits:
         if not as_json:
             hint = f" Did you mean: {result.suggestion}?" if result.suggestion else ""
@@ -235,9 +256,11 @@ def search(env: Env, query: tuple[str, ...], platforms: tuple[str, ...], causes:
 @tag_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with articles and counts.")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="Print one JSON object per article (JSON Lines).")
+@click.option("--no-pager", is_flag=True, help="Never page, even on a terminal.")
 @click.pass_obj
 @handle_errors
-def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_json: bool, as_jsonl: bool) -> None:
+def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_json: bool, as_jsonl: bool,
+           no_pager: bool) -> None:
     """List the articles for a platform or cause, with counts per tag.
 
     Repeated --platform (or --cause) values widen the list; a platform and a
@@ -259,21 +282,36 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
     else:
         from .render import render_browse
 
-        click.echo(render_browse(result, env.painter()), nl=False, color=env.color())
+        env.page(render_browse(result, env.painter()), no_pager)
     if not result.articles:
         if not (as_json or as_jsonl):
             click.echo("kb: no article has these tags", err=True)
         sys.exit(int(Exit.NO_MATCH))
 
 
+def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Article ids for shell completion, read from the index (never built here)."""
+    from click.shell_completion import CompletionItem
+
+    root = ctx.find_root()
+    env = root.obj if isinstance(root.obj, Env) else None
+    kb_dir = env.kb_dir if env else Path(os.environ.get("ERRKB_KB_DIR", "kb"))
+    try:
+        names = sorted(p.stem for p in kb_dir.glob("*.md") if not p.name.startswith((".", "_")))
+    except OSError:
+        return []
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
 @cli.command()
-@click.argument("article_id", metavar="ID")
+@click.argument("article_id", metavar="ID", shell_complete=complete_ids)
 @click.option("--json", "as_json", is_flag=True, help="Front matter plus sections as JSON.")
 @click.option("--raw", is_flag=True, help="The Markdown file as written.")
 @click.option("--html", "as_html", is_flag=True, help="The article body as HTML (for help-desk replies).")
+@click.option("--no-pager", is_flag=True, help="Never page, even on a terminal.")
 @click.pass_obj
 @handle_errors
-def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool) -> None:
+def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_pager: bool) -> None:
     """Show one article: by id, a unique id prefix, or an error code.
 
     \b
@@ -296,7 +334,7 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool) -> 
     else:
         from .render import render_article
 
-        click.echo(render_article(article, env.painter(), width()), nl=False, color=env.color())
+        env.page(render_article(article, env.painter(), width()), no_pager)
 
 
 def article_json(article: Any) -> dict[str, Any]:
@@ -307,6 +345,30 @@ def article_json(article: Any) -> dict[str, Any]:
         "sections": [{"title": s.title, "text": s.text} for s in article.sections],
         "fixes": [fix.as_dict() for fix in article.fixes],
     }
+
+
+@contextmanager
+def progress_reporter(env: Env) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for big builds, only on a terminal and without -q."""
+    if env.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 200:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
 
 
 @cli.command(name="index")
@@ -328,7 +390,8 @@ def index_command(env: Env, full: bool, wait: float, as_json: bool) -> None:
       kb index --full
     """
     kb = env.kb()
-    report = kb.build(full=full, wait=wait)
+    with progress_reporter(env) as progress:
+        report = kb.build(full=full, wait=wait, progress=progress)
     if as_json:
         emit_json(report.as_dict())
     kind = "full build" if report.full else "update"
@@ -370,6 +433,78 @@ def check(env: Env, fmt: str, max_age: int) -> None:
         env.say(f"{len(result.articles)} articles checked: {errors} error(s), {warnings} warning(s)")
     if errors:
         sys.exit(int(Exit.NO_MATCH))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
+@click.pass_obj
+@handle_errors
+def info(env: Env, as_json: bool) -> None:
+    """Where the articles and the index are, the index's age and size, versions.
+
+    \b
+    Examples:
+      kb info
+      ERRKB_INDEX_DIR=/tmp/ix kb info --json
+    """
+    import time
+
+    from . import store
+    from .errors import IndexProblem
+
+    data: dict[str, Any] = {
+        "errkb_version": __version__,
+        "article_format": ARTICLE_FORMAT,
+        "index_format": INDEX_FORMAT,
+        "kb_dir": str(env.kb_dir.resolve()),
+        "index_dir": str(env.index_dir.resolve()),
+        "articles_on_disk": len(list(env.kb_dir.glob("*.md"))) if env.kb_dir.is_dir() else None,
+    }
+    try:
+        pointer = store.read_pointer(env.index_dir)
+        problem = None
+    except IndexProblem as exc:
+        pointer, problem = None, str(exc)
+    data["index"] = None if pointer is None else {
+        "generation": pointer.generation,
+        "articles": pointer.articles,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
+        "age_seconds": round(time.time() - pointer.built_at),
+        "errkb_version": pointer.errkb_version,
+        "index_format": pointer.schema_version,
+    }
+    data["index_problem"] = problem
+    if as_json:
+        emit_json(data)
+        return
+    lines = [VERSION_TEXT, f"articles: {data['kb_dir']} ({data['articles_on_disk']} files)",
+             f"index:    {data['index_dir']}"]
+    if pointer is not None:
+        index = data["index"]
+        lines.append(f"          {index['articles']} articles, built {index['built_at']} "
+                     f"({index['age_seconds']}s ago), {index['generation']}")
+    else:
+        lines.append(f"          {problem or 'not built yet (kb index, or any search, builds it)'}")
+    click.echo("\n".join(lines))
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script (commands, options, ids, tags).
+
+    \b
+    Examples:
+      kb completion bash > ~/.local/share/bash-completion/completions/kb
+      kb completion zsh > "${fpath[1]}/_kb"
+      kb completion fish > ~/.config/fish/completions/kb.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover - Choice above allows only known shells
+        raise click.UsageError(f"unsupported shell {shell}")
+    click.echo(cls(cli, {}, "kb", "_KB_COMPLETE").source())
 
 
 @cli.command()
