@@ -64,53 +64,13 @@ FLOOR_CLICK = "import click"
 # Rank order matters: earlier words are drawn more often (Zipf weights), so the
 # index sees a few very common terms and a long tail of rare ones.
 
-EN_FUNCTION = """the to your a and is of in for on it with this not be you or can if please at
-from that as are an by has was will then after again before no may when only more all""".split()
+EN_FUNCTION = ["the", "to", "your", "a", "and", "is", "of", "in", "for", "on", "it", "with", "this", "not", "be", "you", "or", "can", "if", "please", "at", "from", "that", "as", "are", "an", "by", "has", "was", "will", "then", "after", "again", "before", "no", "may", "when", "only", "more", "all"]
 
-EN_DOMAIN = """payment card account alipay taobao order bank failed pay verification identity
-information check app number name error settings code phone passport mobile update limit
-international online security checkout transaction balance verify message sms confirm support
-customer service foreign device network amount currency refund seller buyer password face scan
-permit residence expired blocked locked declined status review upload document profile risk login
-browser cache version retry merchant exchange rate fee daily annual total funds insufficient issuer
-visa mastercard unionpay debit credit cardholder billing address shipping cart wallet receipt invoice
-approval reserved mismatch spelling format surname given letters characters chinese english
-translation upgrade download install restart clear open tap select choose enter add remove link bind
-unbind switch turn enable disable contact call hotline agent ticket complaint dispute appeal freeze
-unfreeze unlock suspicious activity vpn proxy location travel abroad overseas domestic mainland china
-provider carrier roaming signal wifi connection timeout server maintenance outage glitch crash screen
-button page menu tab field option method channel gateway platform website desktop laptop tablet
-android iphone system operator partner notice notification email inbox deadline hours days minutes
-week month today later first second new old current previous valid invalid correct wrong same
-different exact full partial single multiple small large high low maximum minimum usually sometimes
-often never always quickly directly manually automatically successfully temporarily permanently
-payments cards orders accounts banks failing verified verifying updated updates limits transactions
-messages codes devices fees rates sellers documents reviews attempts attempt requests request
-approved rejected pending processing processed completed cancelled canceled unavailable supported
-unsupported required requires allowed denied restricted suspended frozen checked confirmed linked
-bound removed added entered selected changed renewed issued expires expiry renewal registration
-registered holder owner user users guest member members store shop purchase purchases product goods
-item items price prices discount coupon voucher deposit withdrawal transfer transfers recipient
-sender remittance settlement acquirer chargeback escrow reconciliation authorization authentication
-biometric fingerprint liveness camera photo lighting background passport's bank's alibaba wholesale
-supplier supplier's quotation tariff customs shipment logistics courier tracking delivery warehouse
-compliance regulation regulations policy policies terms agreement consent privacy screening sanction
-captcha slider puzzle cooldown throttling threshold quota cap overdraft statement branch counter
-teller atm withdrawal province city district embassy consulate immigration""".split()
+EN_DOMAIN = ["payment", "card", "account", "alipay", "taobao", "order", "bank", "failed", "pay", "verification", "identity", "information", "check", "app", "number", "name", "error", "settings", "code", "phone", "passport", "mobile", "update", "limit", "international", "online", "security", "checkout", "transaction", "balance", "verify", "message", "sms", "confirm", "support", "customer", "service", "foreign", "device", "network", "amount", "currency", "refund", "seller", "buyer", "password", "face", "scan", "permit", "residence", "expired", "blocked", "locked", "declined", "status", "review", "upload", "document", "profile", "risk", "login", "browser", "cache", "version", "retry", "merchant", "exchange", "rate", "fee", "daily", "annual", "total", "funds", "insufficient", "issuer", "visa", "mastercard", "unionpay", "debit", "credit", "cardholder", "billing", "address", "shipping", "cart", "wallet", "receipt", "invoice", "approval", "reserved", "mismatch", "spelling", "format", "surname", "given", "letters", "characters", "chinese", "english", "translation", "upgrade", "download", "install", "restart", "clear", "open", "tap", "select", "choose", "enter", "add", "remove", "link", "bind", "unbind", "switch", "turn", "enable", "disable", "contact", "call", "hotline", "agent", "ticket", "complaint", "dispute", "appeal", "freeze", "unfreeze", "unlock", "suspicious", "activity", "vpn", "proxy", "location", "travel", "abroad", "overseas", "domestic", "mainland", "china", "provider", "carrier", "roaming", "signal", "wifi", "connection", "timeout", "server", "maintenance", "outage", "glitch", "crash", "screen", "button", "page", "menu", "tab", "field", "option", "method", "channel", "gateway", "platform", "website", "desktop", "laptop", "tablet", "android", "iphone", "system", "operator", "partner", "notice", "notification", "email", "inbox", "deadline", "hours", "days", "minutes", "week", "month", "today", "later", "first", "second", "new", "old", "current", "previous", "valid", "invalid", "correct", "wrong", "same", "different", "exact", "full", "partial", "single", "multiple", "small", "large", "high", "low", "maximum", "minimum", "usually", "sometimes", "often", "never", "always", "quickly", "directly", "manually", "automatically", "successfully", "temporarily", "permanently", "payments", "cards", "orders", "accounts", "banks", "failing", "verified", "verifying", "updated", "updates", "limits", "transactions", "messages", "codes", "devices", "fees", "rates", "sellers", "documents", "reviews", "attempts", "attempt", "requests", "request", "approved", "rejected", "pending", "processing", "processed", "completed", "cancelled", "canceled", "unavailable", "supported", "unsupported", "required", "requires", "allowed", "denied", "restricted", "suspended", "frozen", "checked", "confirmed", "linked", "bound", "removed", "added", "entered", "selected", "changed", "renewed", "issued", "expires", "expiry", "renewal", "registration", "registered", "holder", "owner", "user", "users", "guest", "member", "members", "store", "shop", "purchase", "purchases", "product", "goods", "item", "items", "price", "prices", "discount", "coupon", "voucher", "deposit", "withdrawal", "transfer", "transfers", "recipient", "sender", "remittance", "settlement", "acquirer", "chargeback", "escrow", "reconciliation", "authorization", "authentication", "biometric", "fingerprint", "liveness", "camera", "photo", "lighting", "background", "passport's", "bank's", "alibaba", "wholesale", "supplier", "supplier's", "quotation", "tariff", "customs", "shipment", "logistics", "courier", "tracking", "delivery", "warehouse", "compliance", "regulation", "regulations", "policy", "policies", "terms", "agreement", "consent", "privacy", "screening", "sanction", "captcha", "slider", "puzzle", "cooldown", "throttling", "threshold", "quota", "cap", "overdraft", "statement", "branch", "counter", "teller", "atm", "withdrawal", "province", "city", "district", "embassy", "consulate", "immigration"]
 
-_SYLLABLES = """bei chang dao feng gu hai heng hua jia jiang jin kang lin long min ning qing rui shan
-sheng tai tong wei xin yang yi yuan zhao zhen zhou""".split()
+_SYLLABLES = ["bei", "chang", "dao", "feng", "gu", "hai", "heng", "hua", "jia", "jiang", "jin", "kang", "lin", "long", "min", "ning", "qing", "rui", "shan", "sheng", "tai", "tong", "wei", "xin", "yang", "yi", "yuan", "zhao", "zhen", "zhou"]
 
-ZH_WORDS = """的 请 了 支付 失败 账户 银行卡 验证 身份 信息 认证 实名 手机号 短信 验证码 银行 订单 淘宝
-支付宝 付款 余额 限额 超过 当前 无法 使用 交易 风险 安全 设备 登录 异常 冻结 锁定 限制 已过期 更新
-重新 上传 证件 护照 居留许可 姓名 不一致 预留 绑定 解绑 添加 国际 境外 外卡 信用卡 储蓄卡 网络 连接
-超时 系统 繁忙 稍后 再试 客服 人工 联系 申诉 审核 处理 成功 完成 确认 输入 密码 错误 次数 过多 人脸
-识别 刷脸 扫描 汇率 货币 手续费 金额 退款 商家 卖家 买家 收货 地址 页面 应用 版本 升级 缓存 清除
-重启 设置 开通 关闭 功能 暂不支持 该卡 发卡行 拒绝 授权 额度 每日 每年 累计 单笔 提示 显示 出现
-问题 原因 方法 需要 可以 是否 已经 正在 暂时 立即 服务 中心 帮助 通知 邮件 资料 有效期 号码 变更
-核实 保护 环境 位置 代理 检测 可疑 活动 临时 永久 解除 恢复 正常 等待 小时 工作日 账号 注册 开户
-监管 要求 规定 国外 用户 外国人 签证 到期 续签 新护照 同步 照片 清晰 光线 背景 摄像头 权限 允许
-收银台 结算 提交 购物车 商品 库存 优惠 红包 花呗 余额宝 转账 收款 付款码 二维码 扫码""".split()
+ZH_WORDS = ["的", "请", "了", "支付", "失败", "账户", "银行卡", "验证", "身份", "信息", "认证", "实名", "手机号", "短信", "验证码", "银行", "订单", "淘宝", "支付宝", "付款", "余额", "限额", "超过", "当前", "无法", "使用", "交易", "风险", "安全", "设备", "登录", "异常", "冻结", "锁定", "限制", "已过期", "更新", "重新", "上传", "证件", "护照", "居留许可", "姓名", "不一致", "预留", "绑定", "解绑", "添加", "国际", "境外", "外卡", "信用卡", "储蓄卡", "网络", "连接", "超时", "系统", "繁忙", "稍后", "再试", "客服", "人工", "联系", "申诉", "审核", "处理", "成功", "完成", "确认", "输入", "密码", "错误", "次数", "过多", "人脸", "识别", "刷脸", "扫描", "汇率", "货币", "手续费", "金额", "退款", "商家", "卖家", "买家", "收货", "地址", "页面", "应用", "版本", "升级", "缓存", "清除", "重启", "设置", "开通", "关闭", "功能", "暂不支持", "该卡", "发卡行", "拒绝", "授权", "额度", "每日", "每年", "累计", "单笔", "提示", "显示", "出现", "问题", "原因", "方法", "需要", "可以", "是否", "已经", "正在", "暂时", "立即", "服务", "中心", "帮助", "通知", "邮件", "资料", "有效期", "号码", "变更", "核实", "保护", "环境", "位置", "代理", "检测", "可疑", "活动", "临时", "永久", "解除", "恢复", "正常", "等待", "小时", "工作日", "账号", "注册", "开户", "监管", "要求", "规定", "国外", "用户", "外国人", "签证", "到期", "续签", "新护照", "同步", "照片", "清晰", "光线", "背景", "摄像头", "权限", "允许", "收银台", "结算", "提交", "购物车", "商品", "库存", "优惠", "红包", "花呗", "余额宝", "转账", "收款", "付款码", "二维码", "扫码"]
 
 _HAN = """安百保本边标表别并补部才采参层产长常场车成城程持出除处传创此次从存达打大代单当导到道得灯等低地
 点电定东动都度对多而发法反范方放非费分风服福复改干感刚高告格给根更工公功共关观管光广规国果过海行好

@@ -51,17 +51,7 @@ FOLD_TABLE.update({ord(k): v for k, v in _FOLD_PAIRS.items()})
 #: get it back", "tried again", "please", "anymore"): in a knowledge base of
 #: short articles a rare filler word would otherwise outweigh the symptom.
 STOP_WORDS: frozenset[str] = frozenset(
-    """a about above after again am an and any anymore anyone anything are as at be
-    because been before being below between both but by can could did do does doing
-    don down during each either else even ever every few for from further get gets
-    getting got had has have having he her here hers him his how however i if in into
-    is it its itself just let like me more most much my myself no nor of off on once
-    only or other our ours out over own please same she should so some something
-    such than thank thanks that the their theirs them then there these they thing
-    things this those through to too try tried tries trying under until up us use
-    used using very via want wanted was we were what when where which while who whom
-    why will with would yet you your yours yourself hi hello ok okay also already
-    really still take took way""".split()
+    ["a", "about", "above", "after", "again", "am", "an", "and", "any", "anymore", "anyone", "anything", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "don", "down", "during", "each", "either", "else", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "like", "me", "more", "most", "much", "my", "myself", "no", "nor", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "please", "same", "she", "should", "so", "some", "something", "such", "than", "thank", "thanks", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "to", "too", "try", "tried", "tries", "trying", "under", "until", "up", "us", "use", "used", "using", "very", "via", "want", "wanted", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "yet", "you", "your", "yours", "yourself", "hi", "hello", "ok", "okay", "also", "already", "really", "still", "take", "took", "way"]
 )
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from html import escape
 import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
+from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
 

@@ -22,7 +22,15 @@ from .article import Article
 from .errors import IndexProblem
 from .kbfiles import FileState, fingerprint, scan
 from .schema import SCHEMA_VERSION, make_schema, to_document
-from .validate import DEFAULT_MAX_AGE_DAYS, Finding, Summary, check_links, examine, read_bytes, skipped_findings
+from .validate import (
+    DEFAULT_MAX_AGE_DAYS,
+    Finding,
+    Summary,
+    check_links,
+    examine,
+    read_bytes,
+    skipped_findings,
+)
 
 Progress = Callable[[int, int], None]
 

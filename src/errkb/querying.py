@@ -219,7 +219,7 @@ def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
         if reader.doc_frequency("codes", code):
             clauses.append(q.Term("codes", code, boost=CODE_BOOST))
     pairs: dict[tuple[str, str], None] = {}
-    for pair in zip(parsed.sequence, parsed.sequence[1:]):
+    for pair in zip(parsed.sequence, parsed.sequence[1:], strict=False):
         if len(pairs) >= MAX_TERMS:
             break
         if pair[0] in plan.weights and pair[1] in plan.weights and pair[0] != pair[1]:

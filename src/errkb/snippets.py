@@ -8,7 +8,7 @@ CLI can colour them and JSON consumers can mark them however they like.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .analysis import iter_tokens
 
@@ -34,9 +34,9 @@ def _spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def best_snippet(card: dict[str, object], query_terms: set[str]) -> Snippet:
+def best_snippet(card: dict[str, Any], query_terms: set[str]) -> Snippet:
     """Pick the candidate passage matching the most distinct query terms."""
-    messages = [m for m in card.get("messages", []) if isinstance(m, str)]  # type: ignore[union-attr]
+    messages = [m for m in card.get("messages", []) if isinstance(m, str)]
     prose = " ".join(str(card.get(key, "")) for key in ("summary", "why"))
     candidates = messages + [s.strip() for s in _SENTENCE.split(prose) if s.strip()]
     best: tuple[int, int, str] | None = None

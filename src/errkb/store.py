@@ -187,7 +187,7 @@ def build_lock(index_dir: Path, wait: float) -> Iterator[None]:
     ensure_index_dir(index_dir)
     path = index_dir / LOCK
     try:
-        handle = open(path, "a+b")
+        handle = open(path, "a+b")  # noqa: SIM115 - held across the yield, closed in finally
     except OSError as exc:
         raise IndexProblem(path, f"cannot open the build lock ({exc.strerror})") from None
     deadline = time.monotonic() + max(wait, 0.0)
