@@ -31,13 +31,30 @@ OFFTOPIC = ROOT / "eval" / "offtopic.txt"
 METRICS = ("hit@1", "R@3", "MRR", "nDCG@5", "no_result", "confident")
 
 
+def use_jieba() -> None:
+    """Segment Chinese with jieba's search mode instead of bigrams, in this process."""
+    import jieba
+
+    from errkb import analysis
+
+    def jieba_terms(run: str, start: int):  # type: ignore[no-untyped-def]
+        for word, begin, end in jieba.tokenize(run, mode="search"):
+            yield word, start + begin, start + end
+
+    analysis.segment_cjk = jieba_terms
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="JSON Lines of graded queries")
     parser.add_argument("--kb-dir", type=Path, default=ROOT / "kb")
     parser.add_argument("--misses", action="store_true", help="list the queries errkb does not rank first")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "eval.json")
+    parser.add_argument("--cjk", choices=["bigram", "jieba"], default="bigram",
+                        help="Chinese segmentation to measure (jieba must be installed; not a dependency)")
     args = parser.parse_args()
+    if args.cjk == "jieba":
+        use_jieba()
     if not args.queries.exists():
         print(f"eval: no query set at {args.queries} (it lives in ../shared, beside the repository)", file=sys.stderr)
         return 2

@@ -89,6 +89,20 @@ def _runs(folded: str) -> Iterator[tuple[bool, str, int]]:
                 begin = i
 
 
+def cjk_bigrams(run: str, start: int) -> Iterator[tuple[str, int, int]]:
+    """A run of Han characters as overlapping bigrams (a lone character as itself)."""
+    if len(run) == 1:
+        yield run, start, start + 1
+        return
+    for i in range(len(run) - 1):
+        yield run[i : i + 2], start + i, start + i + 2
+
+
+#: How Chinese runs are segmented. `make eval` can swap in jieba to compare
+#: (scripts/eval.py --cjk jieba); the index format pins the default.
+segment_cjk = cjk_bigrams
+
+
 def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Iterator[tuple[str, int, int]]:
     """Yield (term, start, end) for every searchable token of `text`.
 
@@ -98,11 +112,7 @@ def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Itera
     folded = fold(text).lower()
     for cjk, run, start in _runs(folded):
         if cjk:
-            if len(run) == 1:
-                yield run, start, start + 1
-                continue
-            for i in range(len(run) - 1):
-                yield run[i : i + 2], start + i, start + i + 2
+            yield from segment_cjk(run, start)
         else:
             if not 2 <= len(run) <= MAX_WORD_CHARS or (stops and run in STOP_WORDS) or _is_number_like(run):
                 continue
