@@ -25,14 +25,16 @@ import os
 import platform
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
@@ -59,6 +61,13 @@ SAMPLE_CHECKED = 40  # the first articles only link to earlier ones: a closed se
 RELATED_WINDOW = 50
 FLOOR_SEARCH = "import click, whoosh.index, whoosh.searching, whoosh.query"
 FLOOR_CLICK = "import click"
+#: A query taking longer than this is counted as hung and interrupted.
+QUERY_TIMEOUT = 5.0
+#: After this many hung queries of one kind, the rest of that kind is skipped.
+MAX_HUNG_PER_KIND = 5
+#: Whole processes are killed after this long (a hung search never ends).
+SEARCH_PROCESS_TIMEOUT = 60.0
+BUILD_TIMEOUT = 3600.0
 
 # -- vocabulary ----------------------------------------------------------------
 # Rank order matters: earlier words are drawn more often (Zipf weights), so the
@@ -191,6 +200,11 @@ def fix_label(rng: random.Random, platforms: list[str]) -> str:
     return " / ".join(PLATFORM_LABELS[p] for p in chosen)
 
 
+def yaml_list(items: list[str]) -> str:
+    """Messages as an indented YAML list of double-quoted strings."""
+    return "\n".join(f'    - "{m}"' for m in items)
+
+
 def make_article(seed: int, i: int, vocab: Vocabulary) -> tuple[str, list[str], list[str]]:
     """One article's Markdown, and its English and Chinese messages."""
     rng = random.Random(f"{seed}:article:{i}")
@@ -214,7 +228,6 @@ def make_article(seed: int, i: int, vocab: Vocabulary) -> tuple[str, list[str], 
     why = "\n\n".join(" ".join(text.en_sentence() for _ in range(rng.randint(2, 3))) for _ in range(2))
     prevention = "\n".join(f"- {text.en_sentence(6, 12)}" for _ in range(rng.randint(2, 3)))
     related_md = "\n".join(f"- `{rid}`: {text.en_phrase(4, 8)}" for rid in related) or "- None yet."
-    quoted = lambda items: "\n".join(f'    - "{m}"' for m in items)  # noqa: E731
     markdown = f"""---
 id: {aid}
 title: "{title}"
@@ -222,9 +235,9 @@ platforms: [{", ".join(platforms)}]
 causes: [{", ".join(causes)}]
 messages:
   en:
-{quoted(en)}
+{yaml_list(en)}
   zh:
-{quoted(zh)}
+{yaml_list(zh)}
 codes: []
 related: []
 sources: [{source}]
@@ -360,6 +373,7 @@ class Proc:
     stdout: str = ""
     stderr: str = ""
     tree_peak_mb: float | None = None
+    timed_out: bool = False
 
 
 def child_env() -> dict[str, str]:
@@ -409,23 +423,42 @@ class TreeSampler:
         return self.peak_kb / 1024
 
 
+def _kill_group(pgid: int, fired: list[bool]) -> None:
+    """Kill the process group of a child we started (its own session)."""
+    fired.append(True)
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def run(cmd: Sequence[str | Path], *, cwd: Path = ROOT, sample_tree: bool = False,
-        capture: bool = True) -> Proc:
+        capture: bool = True, timeout: float = SEARCH_PROCESS_TIMEOUT) -> Proc:
     """Run one process; its wall time and peak RSS come from `os.wait4`, so
-    they are that child's own (plus its waited-for children), never ours."""
+    they are that child's own (plus its waited-for children), never ours.
+    After `timeout` seconds the child's process group is killed."""
     args = [str(c) for c in cmd]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sink: Any = out if capture else subprocess.DEVNULL
         started = time.perf_counter()
-        child = subprocess.Popen(args, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL,
+        child = subprocess.Popen(args, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL, start_new_session=True,
                                  stdout=sink, stderr=err if capture else subprocess.DEVNULL)
+        fired: list[bool] = []
+        killer = threading.Timer(timeout, _kill_group, (child.pid, fired))
+        killer.start()
         sampler = TreeSampler(child.pid) if sample_tree and sys.platform.startswith("linux") else None
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        killer.cancel()
         child.returncode = os.waitstatus_to_exitcode(status)
         tree = sampler.stop() if sampler else None
-        text = lambda f: (f.seek(0), f.read().decode("utf-8", "replace"))[1] if capture else ""  # noqa: E731
-        return Proc(seconds, _maxrss_mb(usage.ru_maxrss), child.returncode, text(out), text(err), tree)
+        return Proc(seconds, _maxrss_mb(usage.ru_maxrss), child.returncode, _read(out, capture),
+                    _read(err, capture), tree, bool(fired))
+
+
+def _read(handle: Any, captured: bool) -> str:
+    if not captured:
+        return ""
+    handle.seek(0)
+    return str(handle.read().decode("utf-8", "replace"))
 
 
 def kb_cmd(kb_dir: Path, index_dir: Path, *args: str) -> list[str | Path]:
@@ -461,7 +494,7 @@ def ms(seconds: float) -> float:
 def measure_build(gen: Generated, index_dir: Path) -> dict[str, Any]:
     """Full build as its own process, then no-op, one-edit and one-delete updates."""
     n = len(gen.ids)
-    full = run(kb_cmd(gen.kb_dir, index_dir, "index", "--full"), sample_tree=True)
+    full = run(kb_cmd(gen.kb_dir, index_dir, "index", "--full"), sample_tree=True, timeout=BUILD_TIMEOUT)
     result: dict[str, Any] = {
         "articles": n,
         "build_ok": full.returncode == 0,
@@ -475,14 +508,14 @@ def measure_build(gen: Generated, index_dir: Path) -> dict[str, Any]:
     if full.returncode != 0:
         print(f"  full build failed (exit {full.returncode}): {full.stderr[-800:]}", file=sys.stderr)
         return result
-    noop = run(kb_cmd(gen.kb_dir, index_dir, "index"))
+    noop = run(kb_cmd(gen.kb_dir, index_dir, "index"), timeout=BUILD_TIMEOUT)
     edited = gen.kb_dir / f"{gen.ids[n // 2]}.md"
     body = edited.read_text(encoding="utf-8")
     edited.write_text(body.replace("## Prevention\n\n- ", "## Prevention\n\n- Benchmark edit: check again. ", 1),
                       encoding="utf-8")
-    edit = run(kb_cmd(gen.kb_dir, index_dir, "index"))
+    edit = run(kb_cmd(gen.kb_dir, index_dir, "index"), timeout=BUILD_TIMEOUT)
     (gen.kb_dir / f"{gen.ids[-1]}.md").unlink()  # the newest article: nothing links to it
-    delete = run(kb_cmd(gen.kb_dir, index_dir, "index"))
+    delete = run(kb_cmd(gen.kb_dir, index_dir, "index"), timeout=BUILD_TIMEOUT)
     result.update({
         "noop_update_s": round(noop.seconds, 3),
         "edit_update_s": round(edit.seconds, 3),
@@ -495,15 +528,51 @@ def measure_build(gen: Generated, index_dir: Path) -> dict[str, Any]:
     return result
 
 
-def time_queries(kb: KnowledgeBase, queries: list[str]) -> tuple[list[float], int]:
-    """Seconds per `kb.search`, and how many queries found something."""
-    times, answered = [], 0
-    for text in queries:
+class QueryTimeout(Exception):
+    """A search ran past QUERY_TIMEOUT."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the code inside with QueryTimeout after `seconds` (SIGALRM)."""
+    def _expire(signum: int, frame: Any) -> None:
+        raise QueryTimeout
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class Timings:
+    """Seconds per query (a hung query counts as its time until interrupted)."""
+
+    seconds: list[float]
+    answered: int = 0
+    hung: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def time_queries(kb: KnowledgeBase, queries: list[str]) -> Timings:
+    """Time `kb.search` per query; interrupt hung ones, give up after a few."""
+    out = Timings([])
+    for number, text in enumerate(queries):
+        if len(out.hung) >= MAX_HUNG_PER_KIND:
+            out.skipped = len(queries) - number
+            break
         started = time.perf_counter()
-        result = kb.search(text, limit=5)
-        times.append(time.perf_counter() - started)
-        answered += bool(result.hits)
-    return times, answered
+        try:
+            with deadline(QUERY_TIMEOUT):
+                result = kb.search(text, limit=5)
+            out.answered += bool(result.hits)
+        except QueryTimeout:
+            out.hung.append(text)
+        out.seconds.append(time.perf_counter() - started)
+    return out
 
 
 def measure_queries(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
@@ -514,10 +583,12 @@ def measure_queries(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]]
     time_queries(kb, warm)
     out: dict[str, Any] = {}
     for kind, texts in queries.items():
-        times, answered = time_queries(kb, texts)
-        out[kind] = {"n": len(times), "p50_ms": ms(percentile(times, 50)), "p95_ms": ms(percentile(times, 95)),
-                     "max_ms": ms(max(times)), "answered": answered,
-                     "avg_query_bytes": round(statistics.mean(len(t.encode()) for t in texts))}
+        t = time_queries(kb, texts)
+        out[kind] = {"n": len(t.seconds), "p50_ms": ms(percentile(t.seconds, 50)),
+                     "p95_ms": ms(percentile(t.seconds, 95)), "max_ms": ms(max(t.seconds)),
+                     "answered": t.answered, "hung": len(t.hung), "skipped_after_hangs": t.skipped,
+                     "hung_examples": [q[:200] for q in t.hung[:3]],
+                     "avg_query_bytes": round(statistics.mean(len(q.encode()) for q in texts))}
     fresh = []
     for _ in range(20):
         started = time.perf_counter()
@@ -532,7 +603,8 @@ def measure_queries(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]]
 def measure_search_process(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
     """Peak RSS and wall time of whole `kb search --json` processes (one per kind)."""
     runs = {kind: run(kb_cmd(kb_dir, index_dir, "search", "--json", texts[0])) for kind, texts in queries.items()}
-    bad = {k: p.returncode for k, p in runs.items() if p.returncode not in (0, 1)}
+    bad = {k: "timeout" if p.timed_out else p.returncode for k, p in runs.items()
+           if p.timed_out or p.returncode not in (0, 1)}
     return {
         "search_rss_mb": round(max(p.maxrss_mb for p in runs.values()), 1),
         "search_wall_s": {k: round(p.seconds, 3) for k, p in runs.items()},
@@ -572,7 +644,7 @@ E2E_PASTE_MESSAGE = "短信验证失败，请确认银行预留手机号"
 def e2e_cases(index_dir: Path, seed: int, vocab: Vocabulary) -> list[tuple[str, list[str | Path], str]]:
     """(name, kb command, floor code) for each end-to-end comparison."""
     paste = make_paste(TextMaker(vocab, random.Random(f"{seed}:e2e-paste")), E2E_PASTE_MESSAGE, 2048)
-    search = [KB, "--index-dir", index_dir, "search", "--json"]
+    search: list[str | Path] = [KB, "--index-dir", index_dir, "search", "--json"]
     return [
         ("search English", [*search, E2E_ENGLISH], FLOOR_SEARCH),
         ("search Chinese", [*search, E2E_CHINESE], FLOOR_SEARCH),
@@ -586,7 +658,8 @@ def alternate(kb: list[str | Path], floor: list[str | Path], runs: int) -> tuple
     """Alternate floor and kb processes (ABBA order), after one warm-up each."""
     run(floor, capture=False)
     first = run(kb)
-    floor_times, kb_times = [], []
+    floor_times: list[float] = []
+    kb_times: list[float] = []
     for i in range(runs):
         pair: list[tuple[list[str | Path], list[float]]] = [(floor, floor_times), (kb, kb_times)]
         for cmd, sink in pair if i % 2 == 0 else reversed(pair):
@@ -636,19 +709,25 @@ def evaluate_goals(sizes: dict[str, Any], e2e: dict[str, Any]) -> list[Goal]:
     cases = e2e.get("cases", {})
     for name, case in cases.items():
         limit = 1.3 if name.startswith("search") else 1.2
-        goals.append(goal(f"end to end `{name}` <= {limit}x floor", case["ratio"], limit,
-                          lambda r, c=case: f"{r:.2f}x ({c['kb_median_ms']:.0f} vs {c['floor_median_ms']:.0f} ms)"))
+        detail = f"{case['ratio']:.2f}x ({case['kb_median_ms']:.0f} vs {case['floor_median_ms']:.0f} ms)"
+        status = "PASS" if case["ratio"] <= limit else "FAIL"
+        goals.append(Goal(f"end to end `{name}` <= {limit}x floor", status, detail))
     ten = sizes.get("10000", {})
     queries = ten.get("queries", {})
     for kind in ("short", "chinese", "paste"):
-        p95 = queries.get(kind, {}).get("p95_ms")
-        goals.append(goal(f"10,000: {kind} query p95 <= 50 ms", p95, 50, lambda v: f"{v:.1f} ms"))
+        q = queries.get(kind, {})
+        hung = f"; {q['hung']} of {q['n']} hung > {QUERY_TIMEOUT:.0f} s" if q.get("hung") else ""
+        verdict = goal(f"10,000: {kind} query p95 <= 50 ms", q.get("p95_ms"), 50, lambda v: f"{v:.1f} ms")
+        if hung:
+            verdict = Goal(verdict.name, "FAIL", verdict.detail + hung)
+        goals.append(verdict)
     goals.append(goal("10,000: full build >= 1,000 articles/s", ten.get("articles_per_s"), 1000,
                       lambda v: f"{v:,.0f} articles/s", at_most=False))
     edit = ten.get("edit_update_s") if ten.get("edit_update_ok", True) else float("inf")
     goals.append(goal("10,000: `kb index` after one edit <= 1 s", edit, 1.0, lambda v: f"{v:.2f} s"))
     goals.append(goal("10,000: search process peak RSS <= 150 MB", ten.get("search_rss_mb"), 150,
-                      lambda v: f"{v:.0f} MB"))
+                      lambda v: f"{v:.0f} MB" + (f" (failed runs: {ten['search_errors']})"
+                                                 if ten.get("search_errors") else "")))
     huge = sizes.get(str(HUGE_SIZE))
     if huge is None:
         goals.append(Goal("100,000: builds and answers", "SKIP", "run with --huge"))
@@ -690,17 +769,20 @@ def print_report(report: dict[str, Any], goals: list[Goal]) -> None:
                   f"{fmt(s.get('delete_update_s'), '.2f'):>8} {fmt(s.get('search_rss_mb'), '.0f'):>10} "
                   f"{fmt(s.get('search_wall_s', {}).get('short'), '.2f'):>8}")
         print(f"\nQuery latency in process (KnowledgeBase.search, ms, after {WARMUP_QUERIES} warm-up queries; "
-              "'fresh' = the staleness check + index open every search does)")
+              "'fresh' = the staleness check + index open every search does;\n"
+              f"answered/hung per kind short/chinese/paste; a hung query is cut at {QUERY_TIMEOUT:.0f} s "
+              f"and counts at that time; after {MAX_HUNG_PER_KIND} hangs a kind stops)")
         print(f"{'articles':>8} {'n/kind':>6} {'short p50':>9} {'p95':>6} {'chinese p50':>11} {'p95':>6} "
-              f"{'paste p50':>9} {'p95':>6} {'fresh p50':>9} {'answered':>9}")
+              f"{'paste p50':>9} {'p95':>6} {'fresh p50':>9} {'answered':>11} {'hung':>8}")
         for n, s in sizes.items():
             q = s.get("queries")
             if not q:
                 continue
             answered = "/".join(str(q[k]["answered"]) for k in ("short", "chinese", "paste"))
+            hung = "/".join(str(q[k]["hung"]) for k in ("short", "chinese", "paste"))
             print(f"{int(n):>8,} {q['short']['n']:>6} {q['short']['p50_ms']:>9.1f} {q['short']['p95_ms']:>6.1f} "
                   f"{q['chinese']['p50_ms']:>11.1f} {q['chinese']['p95_ms']:>6.1f} {q['paste']['p50_ms']:>9.1f} "
-                  f"{q['paste']['p95_ms']:>6.1f} {q['freshness_check_p50_ms']:>9.1f} {answered:>9}")
+                  f"{q['paste']['p95_ms']:>6.1f} {q['freshness_check_p50_ms']:>9.1f} {answered:>11} {hung:>8}")
     e2e = report.get("e2e", {})
     if e2e.get("cases"):
         print(f"\nEnd to end on kb/ ({e2e['articles_report']}): medians of {e2e['runs']} alternating runs")

@@ -14,7 +14,6 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import wraps
 from html import escape
 from pathlib import Path
@@ -46,14 +45,14 @@ class DefaultGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@dataclass
 class Env:
     """What every command needs: where things are and how to print."""
 
-    kb_dir: Path
-    index_dir: Path
-    color_choice: str
-    quiet: bool
+    def __init__(self, kb_dir: Path, index_dir: Path, color_choice: str, quiet: bool) -> None:
+        self.kb_dir = kb_dir
+        self.index_dir = index_dir
+        self.color_choice = color_choice
+        self.quiet = quiet
 
     def color(self, err: bool = False) -> bool:
         """Colour only on a terminal; NO_COLOR and FORCE_COLOR are honoured,

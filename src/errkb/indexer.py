@@ -34,9 +34,6 @@ from .validate import (
 
 Progress = Callable[[int, int], None]
 
-#: Above this many documents a build uses Whoosh's multi-process writer.
-PARALLEL_THRESHOLD = 2000
-
 
 @dataclass
 class BuildReport:
@@ -225,16 +222,14 @@ def update_index(
             index_dir,
             store.Pointer(generation, __version__, SCHEMA_VERSION, fingerprint(files), ix_count, time.time()),
         )
-        store.remove_old_generations(index_dir, generation, base if base != generation else _previous(pointer))
+        # Keep the generation that was live until now: a reader may have just opened it.
+        previous = pointer.generation if pointer is not None and pointer.generation != generation else None
+        store.remove_old_generations(index_dir, generation, previous)
         report.total = ix_count
         report.generation = generation
         report.invalid.sort(key=lambda f: (f.path, f.line, f.code))
         report.seconds = time.perf_counter() - started
         return report
-
-
-def _previous(pointer: store.Pointer | None) -> str | None:
-    return pointer.generation if pointer else None
 
 
 def _reparse(kb_dir: Path, name: str, today: date, max_age_days: int) -> Article | None:
@@ -272,8 +267,9 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
     from whoosh.writing import CLEAR
 
     to_add = articles
-    procs = 2 if fresh and len(to_add) >= PARALLEL_THRESHOLD else 1
-    writer = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1) if procs > 1 else ix.writer(limitmb=128)
+    # One writer process: Whoosh's multi-process writer forks workers that
+    # inherit the build lock and wait forever if the builder is killed.
+    writer = ix.writer(limitmb=128)
     try:
         for doc_id in sorted(to_delete):
             writer.delete_by_term("id", doc_id)
@@ -282,7 +278,7 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
             writer.add_document(**to_document(article))
             if progress is not None and (done % 100 == 0 or done == total):
                 progress(done, total)
-        if fresh and procs == 1:
+        if fresh:
             writer.commit(mergetype=CLEAR)  # one clean segment
         else:
             writer.commit()
@@ -299,7 +295,14 @@ def build_in_memory(kb_dir: Path, today: date | None = None) -> tuple[Any, list[
 
     from .validate import check_kb
 
+    class PrivateRamStorage(RamStorage):  # type: ignore[misc]
+        """Whoosh's RamStorage spills to a fixed, shared `$TMPDIR/MAIN.tmp`,
+        which concurrent fallbacks delete under each other: keep it in RAM."""
+
+        def temp_storage(self, name: str | None = None) -> RamStorage:
+            return RamStorage()
+
     result = check_kb(kb_dir, today=today)
-    ix = RamStorage().create_index(make_schema())
+    ix = PrivateRamStorage().create_index(make_schema())
     fill(ix, True, set(), result.valid_articles(), None)
     return ix, result.errors

@@ -159,6 +159,17 @@ class KnowledgeBase:
         detail = f" ({last.__class__.__name__})" if last else ""
         raise IndexProblem(self.index_dir, f"index cannot be opened{detail}; run `kb index --full`")
 
+    def _opened(self, ix: Any, open_: Any) -> Any:
+        """`open_(ix)` (a searcher or reader: this opens the segment files);
+        damaged segments fall back to an index built in memory."""
+        try:
+            return open_(ix)
+        except Exception as exc:  # truncated or garbled segments: EOFError, OSError, struct.error ...
+            if ix is self._memory_index:
+                raise
+            return open_(self._fallback(f"the index cannot be read ({exc.__class__.__name__}); "
+                                        "run `kb index --full`"))
+
     def _fallback(self, why: str) -> Any:
         from .indexer import build_in_memory
 
@@ -176,7 +187,7 @@ class KnowledgeBase:
         from .search import run_search, weighting
 
         ix = self.ensure_fresh()
-        with ix.searcher(weighting=weighting()) as searcher:
+        with self._opened(ix, lambda index: index.searcher(weighting=weighting())) as searcher:
             result = run_search(searcher, text, platforms=platforms, causes=causes, limit=limit)
         result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
         result.notes = list(self.notes)
@@ -190,7 +201,7 @@ class KnowledgeBase:
     def cards(self) -> list[dict[str, Any]]:
         """Every indexed article's stored card, sorted by id."""
         ix = self.ensure_fresh()
-        with ix.reader() as reader:
+        with self._opened(ix, lambda index: index.reader()) as reader:
             cards = [fields["card"] for _, fields in reader.iter_docs()]
         for card in cards:
             card["path"] = self._path_of(card["path"])

@@ -135,7 +135,7 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
     known: list[tuple[float, str]] = []
     max_idf = math.log(1 + (total + 0.5) / 0.5)
     for term in parsed.term_counts:
-        df = _doc_frequency(reader, term)
+        df = min(_doc_frequency(reader, term), total)  # doc_frequency counts deleted documents too
         if df == 0:
             plan.idf[term] = max_idf
             plan.unknown.append(term)

@@ -191,7 +191,7 @@ def _candidate(hit: Any, plan: Plan, pasted: str) -> _Candidate:
     pairs = hit.matched_terms()
     matched = sorted({t.decode("utf-8") if isinstance(t, bytes) else t for name, t in pairs if name != "codes"})
     evidence, total = explained(set(matched), plan)
-    coverage = evidence / total if total else 0.0
+    coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card["messages"]))
     return _Candidate(
         card=card,
