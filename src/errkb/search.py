@@ -29,7 +29,7 @@ COORD_POWER = 0.5
 #: Confidence: the top result's final score must reach this, unless it holds
 #: the query's error code or one of its messages appears whole in the paste.
 #: Chosen with `make eval`: on the dev queries 38/40 stay confident; of
-#: errkb's own 30 off-topic queries (eval/offtopic.txt) 28 are reported as
+#: errkb's own 30 off-topic queries (eval/offtopic.txt) 29 are reported as
 #: not confident. Off-topic scores sit below 10, answered ones mostly above 15.
 CONFIDENT_SCORE = 12.0
 
@@ -148,14 +148,15 @@ def run_search(
     plan = plan_terms(parsed, reader, load_synonyms())
     query = build_query(parsed, plan, reader)
     filt = tag_filter(platforms or [], causes or [])
-    hits = searcher.search(query, limit=max(limit, RERANK_DEPTH), filter=filt, terms=True)
+    hits = searcher.search(query, limit=max(limit, RERANK_DEPTH), filter=filt)
     pasted = normalise(parsed.text)
-    candidates = [_candidate(hit, plan, pasted) for hit in hits]
+    codes = set(parsed.codes)
+    candidates = [_candidate(hit, plan, pasted, codes) for hit in hits]
     best = max((c.score for c in candidates), default=0.0)
     candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
     candidates.sort(key=lambda c: (not c.code_hit, -c.score, c.card["id"]))
-    terms_wanted = set(plan.weights).union(*plan.synonym_groups)
+    terms_wanted = plan.searched_terms()
     for c in candidates[:limit]:
         card = c.card
         snippet = best_snippet(card, terms_wanted)
@@ -184,12 +185,12 @@ class _Candidate(NamedTuple):
     coverage: float  # ... as a share of the query's whole idf mass
 
 
-def _candidate(hit: Any, plan: Plan, pasted: str) -> _Candidate:
+def _candidate(hit: Any, plan: Plan, pasted: str, codes: set[str]) -> _Candidate:
     """Score one retrieved article: BM25F scaled by how much of the query it
     explains (a coordination factor over query terms, not over fields)."""
     card = hit["card"]
-    pairs = hit.matched_terms()
-    matched = sorted({t.decode("utf-8") if isinstance(t, bytes) else t for name, t in pairs if name != "codes"})
+    wanted = plan.searched_terms()
+    matched = sorted(t for t in hit["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
     coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card["messages"]))
@@ -197,7 +198,7 @@ def _candidate(hit: Any, plan: Plan, pasted: str) -> _Candidate:
         card=card,
         score=hit.score * coverage**COORD_POWER,
         matched=matched,
-        code_hit=any(name == "codes" for name, _ in pairs),
+        code_hit=bool(codes and codes & {c.lower() for c in card["codes"]}),
         exact=exact,
         evidence=evidence,
         coverage=coverage,
