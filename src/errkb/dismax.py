@@ -58,6 +58,21 @@ class DisMaxMatcher(UnionMatcher):  # type: ignore[misc]
             return float(b.score())
         return self._combine(a.score(), b.score())
 
+    def skip_to_quality(self, minquality: float) -> int:
+        """Skip blocks of each side that cannot reach `minquality` on their own.
+
+        Whoosh's contract: afterwards the block quality is at least
+        `minquality` or the matcher is done (the union's sum-based loop would
+        never end here, since a max is below a sum). A document that only the
+        tiebreak share would lift over the bar may be skipped: the share is
+        small and the bar is the k-th best score so far.
+        """
+        skipped = 0
+        for child in (self.a, self.b):
+            if child.is_active() and child.block_quality() < minquality:
+                skipped += child.skip_to_quality(minquality)
+        return skipped
+
     def max_quality(self) -> float:
         return self._combine(self.a.max_quality(), self.b.max_quality())
 

@@ -63,6 +63,8 @@ class KnowledgeBase:
         #: What reads did behind the scenes (built, updated, fell back), for stderr.
         self.notes: list[str] = []
         self._memory_index: Any = None
+        self._open_index: Any = None  # the Whoosh index last opened, and its generation
+        self._open_generation = ""
 
     def __repr__(self) -> str:
         return f"KnowledgeBase(kb_dir={self.kb_dir!s}, index_dir={self.index_dir!s})"
@@ -112,8 +114,11 @@ class KnowledgeBase:
             and (self.index_dir / pointer.generation).is_dir()
         )
         if usable and pointer is not None and pointer.fingerprint == current:
+            if self._open_index is not None and self._open_generation == pointer.generation:
+                return self._open_index  # same process, nothing changed: reuse
             try:
-                return self._open()
+                self._open_index, self._open_generation = self._open(), pointer.generation
+                return self._open_index
             except IndexProblem as problem:
                 why = f"{problem}; rebuilding"
                 usable = False

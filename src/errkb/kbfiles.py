@@ -58,21 +58,19 @@ def scan(kb_dir: Path) -> tuple[list[FileState], list[Skipped]]:
         raise KnowledgeBaseError(f"knowledge base folder is not readable: {kb_dir}") from None
     files: list[FileState] = []
     skipped: list[Skipped] = []
-    for entry in entries:
-        if _is_hidden(entry.name):
+    for entry in entries:  # the hot loop of every search: no Path objects here
+        name = entry.name
+        if _is_hidden(name):
             continue
-        path = Path(kb_dir, entry.name)
         if entry.is_symlink():
-            skipped.append(Skipped(path, "W108", "symlink not followed"))
-            continue
-        if entry.is_dir():
-            skipped.append(Skipped(path, "W107", "folder ignored: articles live directly in kb/"))
-            continue
-        if not entry.name.endswith(ARTICLE_SUFFIX):
-            skipped.append(Skipped(path, "W107", "not a Markdown (.md) file: ignored"))
-            continue
-        st = entry.stat(follow_symlinks=False)
-        files.append(FileState(entry.name, st.st_size, st.st_mtime_ns))
+            skipped.append(Skipped(Path(kb_dir, name), "W108", "symlink not followed"))
+        elif entry.is_dir():
+            skipped.append(Skipped(Path(kb_dir, name), "W107", "folder ignored: articles live directly in kb/"))
+        elif not name.endswith(ARTICLE_SUFFIX):
+            skipped.append(Skipped(Path(kb_dir, name), "W107", "not a Markdown (.md) file: ignored"))
+        else:
+            st = entry.stat(follow_symlinks=False)
+            files.append(FileState(name, st.st_size, st.st_mtime_ns))
     files.sort(key=lambda f: f.name)
     skipped.sort(key=lambda s: s.path.name)
     return files, skipped

@@ -26,6 +26,12 @@ MAX_LOOKUPS = 512
 MAX_TERMS = 40
 #: Code-like tokens looked up in the `codes` field.
 MAX_CODES = 16
+#: Common words (idf below COMMON_IDF: in more than ~20% of the articles) are
+#: left out of the Whoosh query of a knowledge base of COMMON_MIN_DOCS articles
+#: or more, as long as MIN_RARE_TERMS rarer ones remain.
+COMMON_IDF = math.log(1 + 0.8 / 0.2)
+COMMON_MIN_DOCS = 500
+MIN_RARE_TERMS = 3
 #: Unknown words tried against the vocabulary for typos, and their length range.
 MAX_FUZZY_WORDS = 6
 FUZZY_WORD_CHARS = (4, 20)
@@ -150,8 +156,17 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         plan.idf[term] = idf
         known.append((idf, term))
     known.sort(key=lambda item: (-item[0], item[1]))
-    plan.dropped = max(len(known) - MAX_TERMS, 0)
-    for _, term in known[:MAX_TERMS]:
+    chosen = known[:MAX_TERMS]
+    # In a big knowledge base a word found in a large share of the articles
+    # costs the most to search (its postings are long) and tells the least.
+    # When enough rarer words remain, leave it to the re-ranking, which still
+    # counts it from the stored term sets.
+    if total >= COMMON_MIN_DOCS:
+        rare = [(idf, t) for idf, t in chosen if idf >= COMMON_IDF]
+        if len(rare) >= MIN_RARE_TERMS:
+            chosen = rare
+    plan.dropped = len(known) - len(chosen)
+    for _, term in chosen:
         plan.weights[term] = 1.0
 
     tried = 0 if len(parsed.term_counts) <= FUZZY_MAX_QUERY_TERMS else MAX_FUZZY_WORDS
