@@ -1,6 +1,6 @@
 """`python -m errkb` is the `kb` command."""
 
-from errkb.cli import main
+from errkb.entry import main
 
 if __name__ == "__main__":
     main()
