@@ -146,20 +146,6 @@ def process_group(pgid: int) -> list[int]:
     return found
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            stat = Path("/proc", name, "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(name))
-    return found
-
-
 @pytest.fixture
 def spawn() -> Iterator[Any]:
     """Start `kb` processes in their own process group; whatever is left of
