@@ -289,7 +289,7 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
 
 
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """Article ids for shell completion, read from the index (never built here)."""
+    """Article ids for shell completion: the names of kb/*.md (no index is opened or built)."""
     from click.shell_completion import CompletionItem
 
     root = ctx.find_root()

@@ -266,15 +266,14 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
     """Delete and add documents in one commit; returns the document count."""
     from whoosh.writing import CLEAR
 
-    to_add = articles
     # One writer process: Whoosh's multi-process writer forks workers that
     # inherit the build lock and wait forever if the builder is killed.
     writer = ix.writer(limitmb=128)
     try:
         for doc_id in sorted(to_delete):
             writer.delete_by_term("id", doc_id)
-        total = len(to_add)
-        for done, article in enumerate(to_add, start=1):
+        total = len(articles)
+        for done, article in enumerate(articles, start=1):
             writer.add_document(**to_document(article))
             if progress is not None and (done % 100 == 0 or done == total):
                 progress(done, total)

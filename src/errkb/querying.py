@@ -86,7 +86,6 @@ class ParsedQuery(NamedTuple):
     truncated: bool
     term_counts: Counter[str]
     surface: dict[str, str]  # term -> a word as typed, for typo correction
-    sequence: list[str]  # terms in order, for phrase boosts
     codes: list[str]
     platforms: list[str]
 
@@ -101,17 +100,14 @@ def parse_query(text: str) -> ParsedQuery:
     text = text[:MAX_QUERY_CHARS].replace("\x00", " ")
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
-    sequence: list[str] = []
-    folded = fold(text).lower()
+    folded = fold(text)
+    lowered = folded.lower()
     for term, start, end in iter_tokens(text):
         if term not in counts and len(counts) >= MAX_LOOKUPS:
             continue
         counts[term] += 1
-        surface.setdefault(term, folded[start:end])
-        if len(sequence) < 4 * MAX_TERMS:
-            sequence.append(term)
-    return ParsedQuery(text, truncated, counts, surface, sequence, code_candidates(fold(text)),
-                       platforms_named(text))
+        surface.setdefault(term, lowered[start:end])
+    return ParsedQuery(text, truncated, counts, surface, code_candidates(folded), platforms_named(text))
 
 
 class Plan:
@@ -126,7 +122,6 @@ class Plan:
         self.fixed_terms: dict[str, str] = {}  # unknown term -> corrected term
         self.stand_ins: dict[str, set[str]] = {}  # query term -> its synonyms searched
         self.synonym_groups: list[dict[str, float]] = []  # each: one DisMax of alternatives
-        self.dropped = 0  # distinct terms left out by MAX_TERMS
 
     def searched_terms(self) -> set[str]:
         """Every term the query looks for: typed, corrected and synonyms."""
@@ -165,7 +160,6 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         rare = [(idf, t) for idf, t in chosen if idf >= COMMON_IDF]
         if len(rare) >= MIN_RARE_TERMS:
             chosen = rare
-    plan.dropped = len(known) - len(chosen)
     for _, term in chosen:
         plan.weights[term] = 1.0
 
@@ -192,7 +186,7 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         if not group:
             continue
         plan.synonym_groups.append(group)
-        for source in expansion.origin or {"": None}:
+        for source in expansion.origin:
             plan.stand_ins.setdefault(source, set()).update(group)
     return plan
 

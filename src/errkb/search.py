@@ -151,12 +151,12 @@ def run_search(
     hits = searcher.search(query, limit=max(limit, RERANK_DEPTH), filter=filt)
     pasted = normalise(parsed.text)
     codes = set(parsed.codes)
-    candidates = [_candidate(hit, plan, pasted, codes) for hit in hits]
+    terms_wanted = plan.searched_terms()
+    candidates = [_candidate(hit, plan, terms_wanted, pasted, codes) for hit in hits]
     best = max((c.score for c in candidates), default=0.0)
     candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
     candidates.sort(key=lambda c: (not c.code_hit, -c.score, c.card["id"]))
-    terms_wanted = plan.searched_terms()
     for c in candidates[:limit]:
         card = c.card
         snippet = best_snippet(card, terms_wanted)
@@ -181,15 +181,13 @@ class _Candidate(NamedTuple):
     matched: list[str]
     code_hit: bool
     exact: bool
-    evidence: float  # idf mass of the query this article explains
-    coverage: float  # ... as a share of the query's whole idf mass
+    coverage: float  # share of the query's idf mass this article explains
 
 
-def _candidate(hit: Any, plan: Plan, pasted: str, codes: set[str]) -> _Candidate:
+def _candidate(hit: Any, plan: Plan, wanted: set[str], pasted: str, codes: set[str]) -> _Candidate:
     """Score one retrieved article: BM25F scaled by how much of the query it
     explains (a coordination factor over query terms, not over fields)."""
     card = hit["card"]
-    wanted = plan.searched_terms()
     matched = sorted(t for t in hit["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
     coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
@@ -200,7 +198,6 @@ def _candidate(hit: Any, plan: Plan, pasted: str, codes: set[str]) -> _Candidate
         matched=matched,
         code_hit=bool(codes and codes & {c.lower() for c in card["codes"]}),
         exact=exact,
-        evidence=evidence,
         coverage=coverage,
     )
 
