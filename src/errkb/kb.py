@@ -24,6 +24,7 @@ from .versions import INDEX_FORMAT as SCHEMA_VERSION
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
     from .indexer import BuildReport, Progress
+    from .scoring import Scorer
     from .search import SearchResult
     from .validate import CheckResult
 
@@ -65,6 +66,8 @@ class KnowledgeBase:
         self._memory_index: Any = None
         self._open_index: Any = None  # the Whoosh index last opened, and its generation
         self._open_generation = ""
+        self._scorer: Scorer | None = None  # a reader on `_scorer_index`, kept for the next query
+        self._scorer_index: Any = None
 
     def __repr__(self) -> str:
         return f"KnowledgeBase(kb_dir={self.kb_dir!s}, index_dir={self.index_dir!s})"
@@ -189,14 +192,30 @@ class KnowledgeBase:
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:
         """Rank articles for a pasted error message."""
-        from .search import run_search, weighting
+        from .search import run_search
 
-        ix = self.ensure_fresh()
-        with self._opened(ix, lambda index: index.searcher(weighting=weighting())) as searcher:
-            result = run_search(searcher, text, platforms=platforms, causes=causes, limit=limit)
+        result = run_search(self._scorer_for(self.ensure_fresh()), text,
+                            platforms=platforms, causes=causes, limit=limit)
         result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
         result.notes = list(self.notes)
         return result
+
+    def _scorer_for(self, ix: Any) -> Scorer:
+        """A scorer on `ix`, reused while the index stays the same: opening a
+        reader and loading field lengths is paid once per process."""
+        from .scoring import Scorer
+
+        if self._scorer is None or self._scorer_index is not ix:
+            self.close()
+            reader = self._opened(ix, lambda index: index.reader())
+            self._scorer, self._scorer_index = Scorer(reader), ix
+        return self._scorer
+
+    def close(self) -> None:
+        """Release the open reader (the files of the index it reads)."""
+        if self._scorer is not None:
+            self._scorer.reader.close()
+        self._scorer = self._scorer_index = None
 
     def _path_of(self, indexed_path: str) -> str:
         """Where the article is now: the index may have been built from the

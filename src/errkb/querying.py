@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 from .analysis import fold, iter_tokens
+from .scoring import Alternative, Clause, Scorer
 from .synonyms import Synonyms
 
 #: Characters of a query that are read; the rest is ignored (and reported).
@@ -32,6 +33,11 @@ MAX_CODES = 16
 COMMON_IDF = math.log(1 + 0.8 / 0.2)
 COMMON_MIN_DOCS = 500
 MIN_RARE_TERMS = 3
+#: Postings a query may read (the work of scoring is about the same for
+#: each); the rarest terms are taken first, at least MIN_RARE_TERMS of them.
+#: A long paste on 10,000 articles reaches it; a knowledge base of a few
+#: hundred articles never does.
+POSTINGS_BUDGET = 20_000
 #: Unknown words tried against the vocabulary for typos, and their length range.
 MAX_FUZZY_WORDS = 6
 FUZZY_WORD_CHARS = (4, 20)
@@ -121,33 +127,43 @@ class Plan:
         self.corrections: dict[str, str] = {}  # typed word -> index word
         self.fixed_terms: dict[str, str] = {}  # unknown term -> corrected term
         self.stand_ins: dict[str, set[str]] = {}  # query term -> its synonyms searched
-        self.synonym_groups: list[dict[str, float]] = []  # each: one DisMax of alternatives
+        self.synonym_groups: list[dict[str, float]] = []  # each: one disjunction-max clause
 
     def searched_terms(self) -> set[str]:
         """Every term the query looks for: typed, corrected and synonyms."""
         return set(self.weights).union(*self.synonym_groups)
 
 
-def _doc_frequency(reader: Any, term: str) -> int:
-    return max(reader.doc_frequency(name, term) for name in FIELD_WEIGHTS)
+def _doc_frequency(scorer: Scorer, term: str) -> int:
+    return max(scorer.doc_frequency(name, term) for name in FIELD_WEIGHTS)
 
 
-def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
+def _postings(scorer: Scorer, term: str) -> int:
+    """Postings read to score a term: its documents in every searched field."""
+    return sum(scorer.doc_frequency(name, term) for name in FIELD_WEIGHTS)
+
+
+def _idf(df: int, total: int) -> float:
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
     """Choose the terms to search: the rarest known ones, typo corrections for
     unknown words, and synonyms of what was typed."""
     from .analysis import stem
 
     plan = Plan()
+    reader = scorer.reader
     total = max(reader.doc_count(), 1)
     known: list[tuple[float, str]] = []
     max_idf = math.log(1 + (total + 0.5) / 0.5)
     for term in parsed.term_counts:
-        df = min(_doc_frequency(reader, term), total)  # doc_frequency counts deleted documents too
+        df = min(_doc_frequency(scorer, term), total)  # doc_frequency counts deleted documents too
         if df == 0:
             plan.idf[term] = max_idf
             plan.unknown.append(term)
             continue
-        idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        idf = _idf(df, total)
         plan.idf[term] = idf
         known.append((idf, term))
     known.sort(key=lambda item: (-item[0], item[1]))
@@ -160,7 +176,14 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         rare = [(idf, t) for idf, t in chosen if idf >= COMMON_IDF]
         if len(rare) >= MIN_RARE_TERMS:
             chosen = rare
-    for _, term in chosen:
+    # Scoring costs about the same per posting whatever the term: spend a
+    # bounded number of postings, on the rarest terms first.
+    budget = POSTINGS_BUDGET
+    for idf, term in chosen:
+        cost = _postings(scorer, term)
+        if budget < cost and len(plan.weights) >= MIN_RARE_TERMS:
+            break
+        budget -= cost
         plan.weights[term] = 1.0
 
     tried = 0 if len(parsed.term_counts) <= FUZZY_MAX_QUERY_TERMS else MAX_FUZZY_WORDS
@@ -179,11 +202,25 @@ def plan_terms(parsed: ParsedQuery, reader: Any, synonyms: Synonyms) -> Plan:
         if fixed not in plan.weights:
             plan.weights[fixed] = FUZZY_WEIGHT
 
+    # Synonyms follow the rule for common words: in a big knowledge base an
+    # alternative found in a large share of the articles is not searched.
+    def searchable(term: str) -> bool:
+        df = min(_doc_frequency(scorer, term), total)
+        return df > 0 and (total < COMMON_MIN_DOCS or _idf(df, total) >= COMMON_IDF)
+
+    def affordable(group: dict[str, float]) -> bool:
+        nonlocal budget
+        cost = sum(_postings(scorer, term) for term in group)
+        if cost > budget:
+            return False
+        budget -= cost
+        return True
+
     typed = set(parsed.term_counts) | set(plan.weights)
     for expansion in synonyms.expand(typed, parsed.text):
         group = {term: SYNONYM_WEIGHT * share for term, share in expansion.alternatives.items()
-                 if term not in plan.weights and _doc_frequency(reader, term) > 0}
-        if not group:
+                 if term not in plan.weights and searchable(term)}
+        if not group or not affordable(group):
             continue
         plan.synonym_groups.append(group)
         for source in expansion.origin:
@@ -204,36 +241,24 @@ def _closest_word(reader: Any, word: str) -> str | None:
     return max(candidates, key=lambda c: (reader.doc_frequency("words", c), -abs(len(c) - len(word)), c))
 
 
-def build_query(parsed: ParsedQuery, plan: Plan, reader: Any) -> Any:
-    """The Whoosh query: each term on each field where it occurs, weighted by
-    field; codes far above everything. (Whole messages are rewarded in the
-    re-ranking, where a substring test is exact and cheap; phrase clauses
-    cost a positions scan per document and added nothing on `make eval`.)"""
-    from whoosh import query as q
+def build_clauses(parsed: ParsedQuery, plan: Plan, scorer: Scorer) -> list[Clause]:
+    """The clauses to score: each term on each field where it occurs,
+    weighted by field; codes far above everything. (Whole messages are
+    rewarded in the re-ranking, where a substring test is exact and cheap.)"""
+    def on_fields(term: str, weight: float) -> list[Alternative]:
+        return [Alternative(name, term, field_weight * weight)
+                for name, field_weight in FIELD_WEIGHTS.items() if scorer.doc_frequency(name, term)]
 
-    from .dismax import DisMax
-
-    clauses: list[Any] = []
-    for term, weight in plan.weights.items():
-        fields = [q.Term(name, term, boost=field_weight * weight)
-                  for name, field_weight in FIELD_WEIGHTS.items() if reader.doc_frequency(name, term)]
-        if len(fields) == 1:
-            clauses.append(fields[0])
-        elif fields:
-            # The best field counts fully, the others a little: an article
-            # repeating a word in every section is not more relevant for it.
-            clauses.append(DisMax(fields, tiebreak=FIELD_TIEBREAK))
+    # The best field counts fully, the others a little: an article repeating
+    # a word in every section is not more relevant for it.
+    clauses = [Clause(alternatives, FIELD_TIEBREAK)
+               for term, weight in plan.weights.items() if (alternatives := on_fields(term, weight))]
     # A group of synonyms counts as much as its best match, however many
     # alternatives it has: saying "blocked" must not weigh ten times "vpn".
     for group in plan.synonym_groups:
-        alternatives = [q.Term(name, term, boost=field_weight * weight)
-                        for term, weight in group.items()
-                        for name, field_weight in FIELD_WEIGHTS.items() if reader.doc_frequency(name, term)]
+        alternatives = [alt for term, weight in group.items() for alt in on_fields(term, weight)]
         if alternatives:
-            clauses.append(DisMax(alternatives, tiebreak=SYNONYM_TIEBREAK))
-    for code in parsed.codes:
-        if reader.doc_frequency("codes", code):
-            clauses.append(q.Term("codes", code, boost=CODE_BOOST))
-    if not clauses:
-        return q.NullQuery
-    return q.Or(clauses)
+            clauses.append(Clause(alternatives, SYNONYM_TIEBREAK))
+    clauses.extend(Clause([Alternative("codes", code, CODE_BOOST)]) for code in parsed.codes
+                   if scorer.doc_frequency("codes", code))
+    return clauses

@@ -13,7 +13,8 @@ import re
 from typing import Any, NamedTuple
 
 from .analysis import fold
-from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_query, parse_query, plan_terms
+from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_clauses, parse_query, plan_terms
+from .scoring import Scorer
 from .snippets import best_snippet
 from .synonyms import load as load_synonyms
 
@@ -32,11 +33,6 @@ COORD_POWER = 0.5
 #: errkb's own 30 off-topic queries (eval/offtopic.txt) 29 are reported as
 #: not confident. Off-topic scores sit below 10, answered ones mostly above 15.
 CONFIDENT_SCORE = 12.0
-
-#: BM25F parameters. Articles are short and alike in length; K1 and B
-#: matter little (measured with `make eval`).
-BM25_B = 0.75
-BM25_K1 = 1.2
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -97,12 +93,6 @@ class SearchResult:
         }
 
 
-def weighting() -> Any:
-    from whoosh.scoring import BM25F
-
-    return BM25F(B=BM25_B, K1=BM25_K1)
-
-
 def normalise(text: str) -> str:
     """Casefolded text without spaces or punctuation, for exact-message tests."""
     return _NON_WORD.sub("", fold(text).casefold())
@@ -117,42 +107,40 @@ def order_fixes(fixes: list[dict[str, Any]], named: list[str]) -> list[dict[str,
     return sorted(fixes, key=lambda fix: 0 if wanted & set(fix.get("platforms", [])) else 1)
 
 
-def tag_filter(platforms: list[str], causes: list[str]) -> Any:
-    """Repeated values of one tag widen (OR); platform and cause narrow (AND)."""
-    from whoosh import query as q
-
-    parts = []
-    if platforms:
-        parts.append(q.Or([q.Term("platforms", p) for p in platforms]))
-    if causes:
-        parts.append(q.Or([q.Term("causes", c) for c in causes]))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else q.And(parts)
+def tag_filter(scorer: Scorer, platforms: list[str], causes: list[str]) -> set[int] | None:
+    """Documents the tags allow (None: all). Repeated values of one tag
+    widen (OR); platform and cause narrow (AND)."""
+    allowed: set[int] | None = None
+    for field, values in (("platforms", platforms), ("causes", causes)):
+        if values:
+            docs = scorer.docs_with(field, values)
+            allowed = docs if allowed is None else allowed & docs
+    return allowed
 
 
 def run_search(
-    searcher: Any,
+    scorer: Scorer,
     text: str,
     *,
     platforms: list[str] | None = None,
     causes: list[str] | None = None,
     limit: int = 5,
 ) -> SearchResult:
-    """Search an open Whoosh searcher for a pasted text."""
+    """Search an open index (through its `Scorer`) for a pasted text."""
     parsed = parse_query(text)
     result = SearchResult(text, parsed.platforms, parsed.truncated)
     if parsed.is_empty or limit <= 0:
         return result
-    reader = searcher.reader()
-    plan = plan_terms(parsed, reader, load_synonyms())
-    query = build_query(parsed, plan, reader)
-    filt = tag_filter(platforms or [], causes or [])
-    hits = searcher.search(query, limit=max(limit, RERANK_DEPTH), filter=filt)
+    reader = scorer.reader
+    plan = plan_terms(parsed, scorer, load_synonyms())
+    clauses = build_clauses(parsed, plan, scorer)
+    allowed = tag_filter(scorer, platforms or [], causes or [])
+    hits = [(reader.stored_fields(docnum), score)
+            for docnum, score in scorer.top(clauses, max(limit, RERANK_DEPTH), allowed)]
     pasted = normalise(parsed.text)
     codes = set(parsed.codes)
     terms_wanted = plan.searched_terms()
-    candidates = [_candidate(hit, plan, terms_wanted, pasted, codes) for hit in hits]
+    candidates = [_candidate(stored, score, plan, terms_wanted, pasted, codes) for stored, score in hits]
     best = max((c.score for c in candidates), default=0.0)
     candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
@@ -184,17 +172,18 @@ class _Candidate(NamedTuple):
     coverage: float  # share of the query's idf mass this article explains
 
 
-def _candidate(hit: Any, plan: Plan, wanted: set[str], pasted: str, codes: set[str]) -> _Candidate:
+def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str], pasted: str,
+               codes: set[str]) -> _Candidate:
     """Score one retrieved article: BM25F scaled by how much of the query it
     explains (a coordination factor over query terms, not over fields)."""
-    card = hit["card"]
-    matched = sorted(t for t in hit["terms"].split() if t in wanted)
+    card = stored["card"]
+    matched = sorted(t for t in stored["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
     coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card["messages"]))
     return _Candidate(
         card=card,
-        score=hit.score * coverage**COORD_POWER,
+        score=score * coverage**COORD_POWER,
         matched=matched,
         code_hit=bool(codes and codes & {c.lower() for c in card["codes"]}),
         exact=exact,
