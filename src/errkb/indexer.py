@@ -21,6 +21,8 @@ from . import __version__, store
 from .article import Article
 from .errors import IndexProblem
 from .kbfiles import FileState, fingerprint, scan
+from . import segment_helper
+from .postings_pool import TermPool, gc_paused
 from .schema import SCHEMA_VERSION, make_schema, to_document
 from .validate import (
     DEFAULT_MAX_AGE_DAYS,
@@ -172,7 +174,8 @@ def update_index(
         report = BuildReport(full=base is None, skipped=skipped_findings(skipped))
         today = today or date.today()
 
-        entries, parsed = _examine_changed(kb_dir, files, old, today, max_age_days)
+        with gc_paused():
+            entries, parsed = _examine_changed(kb_dir, files, old, today, max_age_days)
         summaries = [e.summary for e in entries.values() if e.summary is not None]
         link_errors: dict[str, list[Finding]] = {}
         for finding in check_links(summaries):
@@ -262,30 +265,83 @@ def _write(
     return fill(ix, fresh, to_delete, [a for _, a in to_add], progress)
 
 
+def make_codec() -> Any:
+    """Whoosh's codec without per-block length statistics: they serve
+    Whoosh's quality-pruned matchers, which errkb's scorer does not use, and
+    cost a length look-up per posting (a third of the commit)."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    codec = W3Codec()
+    codec.length_stats = False
+    return codec
+
+
+def open_writer(ix: Any) -> Any:
+    """A Whoosh segment writer whose postings go to a `TermPool` (grouped by
+    term as they come) instead of Whoosh's sort-everything-at-commit pool."""
+    writer = ix.writer(codec=make_codec())
+    writer.pool = TermPool()
+    return writer
+
+
 def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], progress: Progress | None) -> int:
-    """Delete and add documents in one commit; returns the document count."""
+    """Delete and add documents in one commit; returns the document count.
+
+    A big batch on a folder index is shared with a helper process writing
+    its own segment (see `segment_helper`); if the helper fails, its share
+    is indexed here.
+    """
     from whoosh.writing import CLEAR
 
-    # One writer process: Whoosh's multi-process writer forks workers that
-    # inherit the build lock and wait forever if the builder is killed.
-    writer = ix.writer(limitmb=128)
-    try:
-        for doc_id in sorted(to_delete):
-            writer.delete_by_term("id", doc_id)
-        total = len(articles)
-        for done, article in enumerate(articles, start=1):
-            writer.add_document(**to_document(article))
-            if progress is not None and (done % 100 == 0 or done == total):
-                progress(done, total)
-        if fresh:
-            writer.commit(mergetype=CLEAR)  # one clean segment
-        else:
-            writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+    helper = None
+    if segment_helper.should_help(len(articles)) and getattr(ix.storage, "folder", None):
+        cut = int(len(articles) * segment_helper.HELPER_SHARE)
+        helper = segment_helper.Helper(Path(ix.storage.folder), articles[:cut])
+        articles = articles[cut:]
+    with gc_paused():
+        writer = open_writer(ix)
+        try:
+            for doc_id in sorted(to_delete):
+                writer.delete_by_term("id", doc_id)
+            total = len(articles) + (helper.count if helper else 0)
+            for done, article in enumerate(articles, start=1):
+                writer.add_document(**to_document(article))
+                if progress is not None and (done % 100 == 0 or done == len(articles)):
+                    progress(done, total)
+            if helper is None:
+                writer.commit(mergetype=CLEAR if fresh else None)
+            else:
+                _commit_with_helper(writer, helper, CLEAR if fresh else None)
+                helper = None
+                if progress is not None:
+                    progress(total, total)
+        except BaseException:
+            if helper is not None:
+                helper.stop()
+            if not writer.is_closed:
+                writer.cancel()
+            raise
     with ix.reader() as reader:
         return int(reader.doc_count())
+
+
+def _commit_with_helper(writer: Any, helper: segment_helper.Helper, mergetype: Any) -> None:
+    """`SegmentWriter.commit`, listing the helper's segment too. The builder
+    writes its own segment while the helper is still working, then waits."""
+    writer._check_state()
+    try:
+        segments = writer._merge_segments(mergetype, None, None)
+        if writer._added:
+            segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        segment = helper.segment()
+        if segment is None:  # the helper failed: write its share here, as one more segment
+            segment = segment_helper.write_segment(helper.index_dir, helper.articles)
+        segments.append(segment)
+        writer._commit_toc(segments)
+    finally:
+        writer._finish()
 
 
 def build_in_memory(kb_dir: Path, today: date | None = None) -> tuple[Any, list[Finding]]:

@@ -10,7 +10,7 @@ ARTICLE_FORMAT = 1
 #: version is rebuilt automatically.
 ANALYZER_VERSION = 2
 #: Bump when the index fields change.
-SCHEMA_REVISION = 3
+SCHEMA_REVISION = 4
 #: What the index records and is compared against.
 INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
 #: The version of every `--json` document's shape.
