@@ -198,8 +198,12 @@ def test_kill_9_during_full_build_keeps_the_last_good_index(kill_kb: Path, tmp_p
         else:
             assert proc.returncode == Exit.OK
             completed = True
-        # A killed build leaves nothing running and publishes nothing half-made:
+        # A killed build leaves nothing running (its helper process, if it
+        # had started one, dies with it) and publishes nothing half-made:
         # the pointer is the old one or a finished build's.
+        deadline = time.monotonic() + 2.0
+        while process_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert process_group(proc.pid) == []
         after = store.read_pointer(index)
         assert after is not None and after.articles == KILL_ARTICLES

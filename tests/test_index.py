@@ -146,3 +146,37 @@ def test_build_of_a_kb_with_a_duplicate_id_keeps_the_first(kb_dir: Path, index_d
     report = update_index(kb_dir, index_dir)
     assert indexed_ids(index_dir) == ["a-one"]
     assert [(Path(f.path).name, f.code) for f in report.invalid] == [("b-two.md", "E010"), ("b-two.md", "E011")]
+
+
+def test_a_big_build_shares_the_work_with_a_helper_process(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errkb import segment_helper
+
+    for n in range(6):
+        write_article(f"card-declined-{n}", title=f"Card declined case {n}", en=f'"Card declined number {n}x"')
+    monkeypatch.setattr(segment_helper, "PARALLEL_MIN_ARTICLES", 2)
+    monkeypatch.setattr(segment_helper.os, "cpu_count", lambda: 2)
+    report = update_index(kb_dir, index_dir)
+    assert report.total == 6
+    kb = KnowledgeBase(kb_dir, index_dir)
+    scorer = kb._scorer_for(kb.ensure_fresh())
+    assert len(scorer.segments) == 2  # the builder's segment and the helper's
+    assert sorted(hit.id for hit in kb.search("card declined", limit=10).hits) == [f"card-declined-{n}" for n in range(6)]
+    assert not list(index_dir.glob("*/helper-*"))  # its hand-over files are gone
+    kb.close()
+
+
+def test_a_failed_helper_leaves_its_share_to_the_builder(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errkb import segment_helper
+
+    for n in range(4):
+        write_article(f"card-declined-{n}", title=f"Card declined case {n}", en=f'"Card declined number {n}x"')
+    monkeypatch.setattr(segment_helper, "PARALLEL_MIN_ARTICLES", 2)
+    monkeypatch.setattr(segment_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(segment_helper.sys, "executable", "/bin/false")  # the helper exits with 1
+    report = update_index(kb_dir, index_dir)
+    assert report.total == 4
+    assert len(KnowledgeBase(kb_dir, index_dir).search("card declined", limit=10).hits) == 4

@@ -194,3 +194,16 @@ def test_cli_search_json_always_answers_with_json(kb: KnowledgeBase, text: str, 
 def test_any_text_is_a_valid_query_after_an_incremental_update(updated_kb: KnowledgeBase, text: str,
                                                                 limit: int) -> None:
     assert_sane(search(updated_kb, text, limit=limit), limit)
+
+
+@SETTINGS
+@given(text=st.text(max_size=300) | st.lists(st.sampled_from(VOCABULARY + ["银行卡被冻结", "ＡＢＣ", "E1001", "12345"]),
+                                              max_size=30).map(" ".join))
+def test_the_fast_term_path_gives_the_analyzer_tokens(text: str) -> None:
+    """`terms` (used to build documents) and `iter_tokens` (the analyzer)
+    must agree, or an article would be indexed under other terms than
+    queries are analysed into."""
+    from errkb.analysis import iter_tokens, terms
+
+    for stemmed in (True, False):
+        assert terms(text, stemmed=stemmed) == [t for t, _, _ in iter_tokens(text, stemmed=stemmed)]

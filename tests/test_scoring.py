@@ -131,7 +131,7 @@ def test_ties_go_to_the_lower_document_number(reader: Any) -> None:
     ranked = scorer.top([Clause([Alternative("tags", "taobao", 1.0)])], 100)
     scores = [score for _, score in ranked]
     assert scores == sorted(scores, reverse=True)
-    for (doc_a, score_a), (doc_b, score_b) in zip(ranked, ranked[1:]):
+    for (doc_a, score_a), (doc_b, score_b) in zip(ranked, ranked[1:], strict=False):
         if score_a == score_b:
             assert doc_a < doc_b
 

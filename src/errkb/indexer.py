@@ -17,11 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import __version__, store
+from . import __version__, segment_helper, store
 from .article import Article
 from .errors import IndexProblem
 from .kbfiles import FileState, fingerprint, scan
-from . import segment_helper
 from .postings_pool import TermPool, gc_paused
 from .schema import SCHEMA_VERSION, make_schema, to_document
 from .validate import (

@@ -179,7 +179,7 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
     # Scoring costs about the same per posting whatever the term: spend a
     # bounded number of postings, on the rarest terms first.
     budget = POSTINGS_BUDGET
-    for idf, term in chosen:
+    for _, term in chosen:
         cost = _postings(scorer, term)
         if budget < cost and len(plan.weights) >= MIN_RARE_TERMS:
             break

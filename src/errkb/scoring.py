@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from itertools import accumulate
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 #: BM25F parameters. Articles are short and alike in length; K1 and B
@@ -71,13 +71,12 @@ def _blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequence[int]
             yield (ids if matcher._byteids else list(accumulate(ids))), matcher._weights
             matcher._next_block()
         return
-    ids: list[int] = []
-    weights: list[float] = []
+    one_by_one: tuple[list[int], list[float]] = ([], [])
     while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
+        one_by_one[0].append(matcher.id())
+        one_by_one[1].append(matcher.weight())
         matcher.next()
-    yield ids, weights
+    yield one_by_one
 
 
 def _length_bytes(segment: Any, field: str) -> bytes:
@@ -156,10 +155,10 @@ class Scorer:
                 length = lengths[field] = _length_bytes(segment, field)
             for ids, weights in _blocks(segment, field, term):
                 if deleted:
-                    pairs = [(d, tf) for d, tf in zip(ids, weights) if d not in deleted]
+                    pairs = [(d, tf) for d, tf in zip(ids, weights, strict=True) if d not in deleted]
                     ids, weights = [d for d, _ in pairs], [tf for _, tf in pairs]
                 docs.extend([base + d for d in ids] if base else ids)
-                scores.extend([factor * tf / (tf + norms[length[d]]) for d, tf in zip(ids, weights)])
+                scores.extend([factor * tf / (tf + norms[length[d]]) for d, tf in zip(ids, weights, strict=True)])
         return docs, scores
 
     def docs_with(self, field: str, values: Iterable[str]) -> set[int]:
@@ -188,7 +187,7 @@ class Scorer:
             parts = [part for part in map(self.scores, clause.alternatives) if part[0]]
             if len(parts) == 1:
                 docs, scores = parts[0]
-                for d, score in zip(docs, scores):
+                for d, score in zip(docs, scores, strict=True):
                     total[d] += score
                 touched.update(docs)
                 continue
@@ -196,7 +195,7 @@ class Scorer:
             rest = 1.0 - share
             in_clause: set[int] = set()
             for docs, scores in parts:
-                for d, score in zip(docs, scores):
+                for d, score in zip(docs, scores, strict=True):
                     total[d] += share * score
                     if score > best[d]:
                         best[d] = score

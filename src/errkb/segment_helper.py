@@ -9,18 +9,20 @@ the index's table of contents in one commit.
 Whoosh's own multi-process writer is not used: its workers are forked, so
 they inherit the build lock, and they wait on a queue forever if the builder
 is killed. This helper is a fresh interpreter (no inherited descriptors),
-reads its whole input from a file, and exits when its segment is written,
-whatever happened to the builder.
+reads its whole input from a file, and dies with the builder.
 
 Usage (by `indexer` only): python -m errkb.segment_helper INDEX_DIR INPUT OUTPUT
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +101,30 @@ def write_segment(index_dir: Path, articles: list[Any]) -> Any:
         return writer._finalize_segment()
 
 
+def _die_with_builder() -> None:
+    """Exit as soon as the builder is gone (killed, say): its build will never
+    be published, so the segment would be wasted work. Linux kills this
+    process with the builder; elsewhere a watcher thread notices within 0.2 s."""
+    builder = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != builder:  # gone already, before the death signal was set
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == builder:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _die_with_builder()
     index_dir, source, target = (Path(arg) for arg in argv)
     with open(source, "rb") as handle:
         articles = pickle.load(handle)
