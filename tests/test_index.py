@@ -11,7 +11,7 @@ import pytest
 from conftest import WriteArticle, article_text
 from errkb import store
 from errkb.errors import BuildInProgress, IndexProblem
-from errkb.indexer import update_index
+from errkb.indexer import BuildReport, update_index
 from errkb.kb import KnowledgeBase
 
 
@@ -148,16 +148,22 @@ def test_build_of_a_kb_with_a_duplicate_id_keeps_the_first(kb_dir: Path, index_d
     assert [(Path(f.path).name, f.code) for f in report.invalid] == [("b-two.md", "E010"), ("b-two.md", "E011")]
 
 
-def test_a_big_build_shares_the_work_with_a_helper_process(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def helped_build(kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch,
+                 count: int) -> BuildReport:
+    """Write `count` articles and build with a helper process, as a big build would."""
     from errkb import segment_helper
 
-    for n in range(6):
+    for n in range(count):
         write_article(f"card-declined-{n}", title=f"Card declined case {n}", en=f'"Card declined number {n}x"')
     monkeypatch.setattr(segment_helper, "PARALLEL_MIN_ARTICLES", 2)
     monkeypatch.setattr(segment_helper.os, "cpu_count", lambda: 2)
-    report = update_index(kb_dir, index_dir)
+    return update_index(kb_dir, index_dir)
+
+
+def test_a_big_build_shares_the_work_with_a_helper_process(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
     assert report.total == 6
     kb = KnowledgeBase(kb_dir, index_dir)
     scorer = kb._scorer_for(kb.ensure_fresh())
@@ -172,11 +178,7 @@ def test_a_failed_helper_leaves_its_share_to_the_builder(
 ) -> None:
     from errkb import segment_helper
 
-    for n in range(4):
-        write_article(f"card-declined-{n}", title=f"Card declined case {n}", en=f'"Card declined number {n}x"')
-    monkeypatch.setattr(segment_helper, "PARALLEL_MIN_ARTICLES", 2)
-    monkeypatch.setattr(segment_helper.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(segment_helper.sys, "executable", "/bin/false")  # the helper exits with 1
-    report = update_index(kb_dir, index_dir)
+    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 4)
     assert report.total == 4
     assert len(KnowledgeBase(kb_dir, index_dir).search("card declined", limit=10).hits) == 4

@@ -104,11 +104,11 @@ segment_cjk = cjk_bigrams
 
 
 @lru_cache(maxsize=65536)
-def _word_term(word: str, stemmed: bool) -> str | None:
+def _word_term(word: str, stemmed: bool, stops: bool = True) -> str | None:
     """The term of one lowercased non-Chinese word, or None when it is not
     searchable (too short or long, a stop word, a number). Cached: the same
     words recur in every article and every paste."""
-    if not 2 <= len(word) <= MAX_WORD_CHARS or word in STOP_WORDS or _is_number_like(word):
+    if not 2 <= len(word) <= MAX_WORD_CHARS or (stops and word in STOP_WORDS) or _is_number_like(word):
         return None
     return stem(word) if stemmed else word
 
@@ -123,12 +123,10 @@ def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Itera
     for cjk, run, start in _runs(folded):
         if cjk:
             yield from segment_cjk(run, start)
-        elif stops:
-            term = _word_term(run, stemmed)
+        else:
+            term = _word_term(run, stemmed, stops)
             if term is not None:
                 yield term, start, start + len(run)
-        elif 2 <= len(run) <= MAX_WORD_CHARS and not _is_number_like(run):
-            yield (stem(run) if stemmed else run), start, start + len(run)
 
 
 def terms(text: str, *, stemmed: bool = True) -> list[str]:

@@ -293,13 +293,13 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
     from whoosh.writing import CLEAR
 
     helper = None
-    if segment_helper.should_help(len(articles)) and getattr(ix.storage, "folder", None):
-        cut = int(len(articles) * segment_helper.HELPER_SHARE)
-        helper = segment_helper.Helper(Path(ix.storage.folder), articles[:cut])
-        articles = articles[cut:]
     with gc_paused():
         writer = open_writer(ix)
         try:
+            if segment_helper.should_help(len(articles)) and getattr(ix.storage, "folder", None):
+                cut = int(len(articles) * segment_helper.HELPER_SHARE)
+                helper = segment_helper.Helper(Path(ix.storage.folder), articles[:cut])
+                articles = articles[cut:]
             for doc_id in sorted(to_delete):
                 writer.delete_by_term("id", doc_id)
             total = len(articles) + (helper.count if helper else 0)

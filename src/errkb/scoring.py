@@ -96,9 +96,7 @@ def _length_bytes(segment: Any, field: str) -> bytes:
 
 def _deleted(segment: Any) -> frozenset[int]:
     """Documents of a segment deleted since it was written (still in its postings)."""
-    if not segment.has_deletions():
-        return frozenset()
-    return frozenset(d for d in range(segment.doc_count_all()) if segment.is_deleted(d))
+    return frozenset(segment.deleted_docs_set) if segment.has_deletions() else frozenset()
 
 
 class Scorer:

@@ -56,7 +56,7 @@ class Helper:
 
     def segment(self) -> Any | None:
         """Wait for the helper; its segment, or None when it failed."""
-        _, _ = self.process.communicate()
+        self.process.communicate()
         try:
             if self.process.returncode != 0:
                 return None
