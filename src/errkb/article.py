@@ -16,15 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ArticleError
 from .tags import ALL_PLATFORMS_LABEL, PLATFORMS, platform_for_label
-
-try:  # the C loader is ~10x faster; both are "safe" (no object construction)
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 #: The level-2 headings every article has, in this order.
 SECTIONS: tuple[str, ...] = ("What you see", "Why it happens", "Fixes", "Prevention", "Related")
@@ -173,9 +166,16 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
 def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse YAML safely and note the line of each top-level key.
 
-    Lines are file lines: the front matter starts on line 2.
+    Lines are file lines: the front matter starts on line 2. PyYAML is
+    imported here, not at the top: searching uses this module but never
+    parses YAML, and the import costs ~20 ms per process.
     """
-    loader = _Loader(source)
+    import yaml
+
+    try:  # the C loader is ~10x faster; both are "safe" (no object construction)
+        loader = yaml.CSafeLoader(source)
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        loader = yaml.SafeLoader(source)  # type: ignore[assignment]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -8,16 +8,12 @@ messages to stderr; core errors become one line and an exit code from
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from html import escape
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,6 +21,9 @@ from . import __version__
 from .exitcodes import Exit
 from .tags import CAUSES, PLATFORMS
 from .versions import ARTICLE_FORMAT, INDEX_FORMAT, JSON_SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,6 +84,8 @@ class Env:
         """Show long text through a pager, only when stdout is a terminal:
         ERRKB_PAGER, then PAGER, else `less -FRX` (which exits at once when the
         text fits the screen)."""
+        import shutil
+
         color = self.color()
         if no_pager or not sys.stdout.isatty() or text.count("\n") < shutil.get_terminal_size().lines - 1:
             click.echo(text, nl=False, color=color)
@@ -107,6 +108,8 @@ class Env:
 
 
 def width() -> int:
+    import shutil
+
     return min(shutil.get_terminal_size((80, 24)).columns, MAX_WIDTH)
 
 
@@ -148,6 +151,8 @@ def handle_errors(func: F) -> F:
 
 
 def emit_json(data: dict[str, Any]) -> None:
+    import json
+
     click.echo(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **data}, ensure_ascii=False, indent=2))
 
 
@@ -167,16 +172,16 @@ VERSION_TEXT = f"kb (errkb) {__version__}, article format {ARTICLE_FORMAT}, inde
 
 @click.group(cls=DefaultGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ERRKB"})
-@click.option("--kb-dir", type=click.Path(file_okay=False, path_type=Path), default="kb",
+@click.option("--kb-dir", type=click.Path(file_okay=False), default="kb",
               show_default=True, envvar="ERRKB_KB_DIR", help="Folder of articles [env: ERRKB_KB_DIR].")
-@click.option("--index-dir", type=click.Path(path_type=Path), default="index",
+@click.option("--index-dir", type=click.Path(), default="index",
               show_default=True, envvar="ERRKB_INDEX_DIR", help="Folder of the search index [env: ERRKB_INDEX_DIR].")
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour output; auto means only on a terminal (NO_COLOR honoured).")
 @click.option("-q", "--quiet", is_flag=True, help="No messages on stderr, only data and errors.")
 @click.version_option(__version__, "-V", "--version", message=VERSION_TEXT)
 @click.pass_context
-def cli(ctx: click.Context, kb_dir: Path, index_dir: Path, color: str, quiet: bool) -> None:
+def cli(ctx: click.Context, kb_dir: str, index_dir: str, color: str, quiet: bool) -> None:
     """errkb: find the fix for a Taobao, Alipay or Alibaba.com payment error.
 
     Paste the error (English, Chinese or both); errkb answers with the
@@ -191,7 +196,9 @@ def cli(ctx: click.Context, kb_dir: Path, index_dir: Path, color: str, quiet: bo
       kb browse -p alibaba
       kb show identity-verification-expired
     """
-    ctx.obj = Env(kb_dir, index_dir, color, quiet)
+    from pathlib import Path  # here, not at the top: `kb --help` does not need it
+
+    ctx.obj = Env(Path(kb_dir), Path(index_dir), color, quiet)
     if ctx.invoked_subcommand is None:
         if sys.stdin is not None and not sys.stdin.isatty():
             ctx.invoke(search)
@@ -274,6 +281,8 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
     result = kb.browse(platforms=list(platforms), causes=list(causes))
     env.flush_notes(kb)
     if as_jsonl:
+        import json
+
         for article in result.articles:
             click.echo(json.dumps(article, ensure_ascii=False))
     elif as_json:
@@ -290,6 +299,8 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
 
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     """Article ids for shell completion: the names of kb/*.md (no index is opened or built)."""
+    from pathlib import Path
+
     from click.shell_completion import CompletionItem
 
     root = ctx.find_root()
@@ -325,6 +336,8 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
     if raw:
         click.echo(article.path.read_text(encoding="utf-8"), nl=False)
     elif as_html:
+        from html import escape
+
         import markdown
 
         click.echo(f"<h1>{escape(article.title)}</h1>\n" + markdown.markdown(article.body))
