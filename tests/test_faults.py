@@ -490,9 +490,12 @@ def _garble(path: Path) -> None:
     pytest.param("*.toc", _garble, id="toc-garbled"),
     pytest.param("*.toc", Path.unlink, id="toc-deleted"),
     pytest.param("*", _garble, id="every-file-garbled"),
-    pytest.param("*.seg", _truncate, id="segments-truncated"),
-    pytest.param("*.seg", _garble, id="segments-garbled"),
-    pytest.param("*.seg", Path.unlink, id="segments-deleted"),
+    pytest.param("MAIN_*", _truncate, id="segments-truncated"),
+    pytest.param("MAIN_*", _garble, id="segments-garbled"),
+    pytest.param("MAIN_*", Path.unlink, id="segments-deleted"),
+    pytest.param("*.pst", _truncate, id="postings-truncated"),
+    pytest.param("*.trm", _garble, id="terms-garbled"),
+    pytest.param("*_stored.col", _garble, id="stored-fields-garbled"),
 ])
 def test_damaged_live_generation_still_answers(fixture_kb: Path, tmp_path: Path, pattern: str,
                                                damage: Any) -> None:
@@ -515,6 +518,25 @@ def test_damaged_live_generation_still_answers(fixture_kb: Path, tmp_path: Path,
     # A full build always repairs it.
     assert index_json(fixture_kb, index, "--full")["total"] == 5
     assert_consistent(fixture_kb, index, 5)
+
+
+def test_garbled_postings_never_crash_a_search(fixture_kb: Path, tmp_path: Path) -> None:
+    """Whoosh keeps no checksums: garbled postings may read as other numbers
+    rather than fail, so the answer can be wrong (until `kb index --full`),
+    but the search must end cleanly."""
+    index = tmp_path / "index"
+    index_json(fixture_kb, index)
+    live = store.read_pointer(index)
+    assert live is not None
+    postings = list((index / live.generation).glob("*.pst"))
+    assert postings
+    for path in postings:
+        _garble(path)
+    for words in (["daily", "limit"], ["E1001"], ["card", "declined", "expired", "limit", "verification"]):
+        proc = kb_run(fixture_kb, index, "search", "--json", *words)
+        assert_no_crash(proc)
+        assert proc.returncode in (Exit.OK, Exit.NO_MATCH), proc.stderr
+        json.loads(proc.stdout)
 
 
 # -- 6. a reader that opened the live generation just before a build publishes ---------

@@ -277,8 +277,13 @@ def make_codec() -> Any:
 
 def open_writer(ix: Any) -> Any:
     """A Whoosh segment writer whose postings go to a `TermPool` (grouped by
-    term as they come) instead of Whoosh's sort-everything-at-commit pool."""
-    writer = ix.writer(codec=make_codec())
+    term as they come) instead of Whoosh's sort-everything-at-commit pool.
+
+    Segments are written as separate files, not one compound file: Whoosh
+    copies each part of a compound file it opens into memory (the postings,
+    the terms, the stored fields: ~60 MB per searching process at 10,000
+    articles), while separate files are read where they lie."""
+    writer = ix.writer(codec=make_codec(), compound=False)
     writer.pool = TermPool()
     return writer
 

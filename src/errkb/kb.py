@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
-from .errors import ArticleNotFound, BuildInProgress, IndexProblem
+from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
 from .versions import INDEX_FORMAT as SCHEMA_VERSION
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .scoring import Scorer
     from .search import SearchResult
     from .validate import CheckResult
+
+T = TypeVar("T")
 
 #: How long a read waits for someone else's first build of a missing index.
 FIRST_BUILD_WAIT = 30.0
@@ -151,8 +154,9 @@ class KnowledgeBase:
             return self._fallback(str(problem))
 
     def _open(self) -> Any:
-        """Open the published generation; retry if a build swapped it meanwhile."""
-        from whoosh import index as whoosh_index
+        """Open the published generation (its files memory-mapped: see
+        `mapped_storage`); retry if a build swapped it meanwhile."""
+        from .mapped_storage import open_index
 
         last: Exception | None = None
         for attempt in range(_OPEN_ATTEMPTS):
@@ -160,23 +164,12 @@ class KnowledgeBase:
             if pointer is None:
                 break
             try:
-                return whoosh_index.open_dir(str(self.index_dir / pointer.generation))
+                return open_index(str(self.index_dir / pointer.generation))
             except Exception as exc:  # a vanished or damaged generation: several Whoosh errors
                 last = exc
                 time.sleep(0.02 * (attempt + 1))
         detail = f" ({last.__class__.__name__})" if last else ""
         raise IndexProblem(self.index_dir, f"index cannot be opened{detail}; run `kb index --full`")
-
-    def _opened(self, ix: Any, open_: Any) -> Any:
-        """`open_(ix)` (a searcher or reader: this opens the segment files);
-        damaged segments fall back to an index built in memory."""
-        try:
-            return open_(ix)
-        except Exception as exc:  # truncated or garbled segments: EOFError, OSError, struct.error ...
-            if ix is self._memory_index:
-                raise
-            return open_(self._fallback(f"the index cannot be read ({exc.__class__.__name__}); "
-                                        "run `kb index --full`"))
 
     def _fallback(self, why: str) -> Any:
         from .indexer import build_in_memory
@@ -189,13 +182,30 @@ class KnowledgeBase:
 
     # -- reading ------------------------------------------------------------
 
+    def _reading(self, read: Callable[[Any], T]) -> T:
+        """`read(ix)` on the fresh index. Damaged index files fail when opened
+        or only when a read reaches the damage (EOFError, zlib.error,
+        struct.error, ...): either way the index built in memory takes over
+        and the read is done again there."""
+        ix = self.ensure_fresh()
+        try:
+            return read(ix)
+        except ErrkbError:  # the caller's problem (a refused query), not the index's
+            raise
+        except Exception as exc:
+            if ix is self._memory_index:
+                raise
+            self.close()
+            return read(self._fallback(f"the index cannot be read ({exc.__class__.__name__}); "
+                                       "run `kb index --full`"))
+
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:
         """Rank articles for a pasted error message."""
         from .search import run_search
 
-        result = run_search(self._scorer_for(self.ensure_fresh()), text,
-                            platforms=platforms, causes=causes, limit=limit)
+        result = self._reading(lambda ix: run_search(self._scorer_for(ix), text, platforms=platforms,
+                                                     causes=causes, limit=limit))
         result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
         result.notes = list(self.notes)
         return result
@@ -207,8 +217,7 @@ class KnowledgeBase:
 
         if self._scorer is None or self._scorer_index is not ix:
             self.close()
-            reader = self._opened(ix, lambda index: index.reader())
-            self._scorer, self._scorer_index = Scorer(reader), ix
+            self._scorer, self._scorer_index = Scorer(ix.reader()), ix
         return self._scorer
 
     def close(self) -> None:
@@ -224,9 +233,12 @@ class KnowledgeBase:
 
     def cards(self) -> list[dict[str, Any]]:
         """Every indexed article's stored card, sorted by id."""
-        ix = self.ensure_fresh()
-        with self._opened(ix, lambda index: index.reader()) as reader:
-            cards = [fields["card"] for _, fields in reader.iter_docs()]
+
+        def read_cards(ix: Any) -> list[dict[str, Any]]:
+            with ix.reader() as reader:
+                return [fields["card"] for _, fields in reader.iter_docs()]
+
+        cards = self._reading(read_cards)
         for card in cards:
             card["path"] = self._path_of(card["path"])
         return sorted(cards, key=lambda c: c["id"])

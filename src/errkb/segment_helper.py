@@ -91,7 +91,7 @@ def write_segment(index_dir: Path, articles: list[Any]) -> Any:
     from .schema import to_document
 
     ix = whoosh_index.open_dir(str(index_dir))
-    writer = SegmentWriter(ix, _lk=False, codec=make_codec())
+    writer = SegmentWriter(ix, _lk=False, codec=make_codec(), compound=False)  # as open_writer
     writer.pool = TermPool()
     with gc_paused():
         for article in articles:

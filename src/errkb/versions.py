@@ -9,8 +9,9 @@ ARTICLE_FORMAT = 1
 #: Bump when the analyzer's tokens change: an index built with another
 #: version is rebuilt automatically.
 ANALYZER_VERSION = 2
-#: Bump when the index fields change.
-SCHEMA_REVISION = 4
+#: Bump when the index fields or its files change (5: separate segment
+#: files, which searches memory-map, instead of compound ones).
+SCHEMA_REVISION = 5
 #: What the index records and is compared against.
 INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
 #: The version of every `--json` document's shape.
