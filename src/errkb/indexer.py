@@ -21,8 +21,9 @@ from . import __version__, segment_helper, store
 from .article import Article
 from .errors import IndexProblem
 from .kbfiles import FileState, fingerprint, scan
-from .postings_pool import TermPool, gc_paused
+from .postings_pool import gc_paused
 from .schema import SCHEMA_VERSION, make_schema, to_document
+from .segment_writer import CountedWriter
 from .validate import (
     DEFAULT_MAX_AGE_DAYS,
     Finding,
@@ -264,30 +265,6 @@ def _write(
     return fill(ix, fresh, to_delete, [a for _, a in to_add], progress)
 
 
-def make_codec() -> Any:
-    """Whoosh's codec without per-block length statistics: they serve
-    Whoosh's quality-pruned matchers, which errkb's scorer does not use, and
-    cost a length look-up per posting (a third of the commit)."""
-    from whoosh.codec.whoosh3 import W3Codec
-
-    codec = W3Codec()
-    codec.length_stats = False
-    return codec
-
-
-def open_writer(ix: Any) -> Any:
-    """A Whoosh segment writer whose postings go to a `TermPool` (grouped by
-    term as they come) instead of Whoosh's sort-everything-at-commit pool.
-
-    Segments are written as separate files, not one compound file: Whoosh
-    copies each part of a compound file it opens into memory (the postings,
-    the terms, the stored fields: ~60 MB per searching process at 10,000
-    articles), while separate files are read where they lie."""
-    writer = ix.writer(codec=make_codec(), compound=False)
-    writer.pool = TermPool()
-    return writer
-
-
 def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], progress: Progress | None) -> int:
     """Delete and add documents in one commit; returns the document count.
 
@@ -299,7 +276,7 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
 
     helper = None
     with gc_paused():
-        writer = open_writer(ix)
+        writer = CountedWriter(ix)
         try:
             if segment_helper.should_help(len(articles)) and getattr(ix.storage, "folder", None):
                 cut = int(len(articles) * segment_helper.HELPER_SHARE)

@@ -84,15 +84,13 @@ def write_segment(index_dir: Path, articles: list[Any]) -> Any:
     (without taking its write lock: the builder holds it) and return the
     segment, for the builder to list in its commit."""
     from whoosh import index as whoosh_index
-    from whoosh.writing import SegmentWriter
 
-    from .indexer import make_codec
-    from .postings_pool import TermPool, gc_paused
+    from .postings_pool import gc_paused
     from .schema import to_document
+    from .segment_writer import CountedWriter
 
     ix = whoosh_index.open_dir(str(index_dir))
-    writer = SegmentWriter(ix, _lk=False, codec=make_codec(), compound=False)  # as open_writer
-    writer.pool = TermPool()
+    writer = CountedWriter(ix, _lk=False)
     with gc_paused():
         for article in articles:
             writer.add_document(**to_document(article))
