@@ -197,7 +197,7 @@ def test_any_text_is_a_valid_query_after_an_incremental_update(updated_kb: Knowl
 
 
 @SETTINGS
-@given(text=st.text(max_size=300) | st.lists(st.sampled_from(VOCABULARY + ["银行卡被冻结", "ＡＢＣ", "E1001", "12345"]),
+@given(text=st.text(max_size=300) | st.lists(st.sampled_from(VOCABULARY + ["银行卡被冻结", "ＡＢＣ", "E1001", "12345", "Alipay支付宝verification", "Café卡x", "㐀豈a"]),
                                               max_size=30).map(" ".join))
 def test_the_fast_term_path_gives_the_analyzer_tokens(text: str) -> None:
     """`terms` (used to build documents) and `iter_tokens` (the analyzer)

@@ -37,6 +37,10 @@ MAX_WORD_CHARS = 40
 #: ranges took 3 ms, paid by every `kb search` process.
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
+#: Han characters (`_is_cjk`) as one regex class: splits a word into runs of
+#: one script in C instead of a Python loop per character.
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
+_SCRIPT_RUN = re.compile(f"[{_HAN}]+|[^{_HAN}]+")
 
 _FOLD_PAIRS = {
     "\u3000": " ", "。": ".", "，": ",", "、": ",", "；": ";", "：": ":", "？": "?",
@@ -129,16 +133,47 @@ def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Itera
                 yield term, start, start + len(run)
 
 
+class _TermOf(dict[str, "str | None"]):
+    """word -> `_word_term(word, stemmed)`, filled on first use: a plain dict
+    look-up is the cheapest per-word step on the path that builds documents."""
+
+    def __init__(self, stemmed: bool) -> None:
+        super().__init__()
+        self.stemmed = stemmed
+
+    def __missing__(self, word: str) -> str | None:
+        if len(self) >= 262144:  # bounded, like the lru_cache behind it
+            self.clear()
+        term = self[word] = _word_term(word, self.stemmed)
+        return term
+
+
+_TERM_OF = {True: _TermOf(stemmed=True), False: _TermOf(stemmed=False)}
+
+
 def terms(text: str, *, stemmed: bool = True) -> list[str]:
     """The terms of `text`, in order (duplicates kept): `iter_tokens` without
     the offsets, on a faster path for the ASCII words that make up most text."""
     found: list[str] = []
-    for word in _WORD.findall(fold(text).lower()):
+    term_of = _TERM_OF[stemmed].__getitem__
+    if not text.isascii():
+        text = fold(text)
+    for word in _WORD.findall(text.lower()):
         if word.isascii():
-            term = _word_term(word, stemmed)
+            term = term_of(word)
             if term is not None:
                 found.append(term)
-        else:  # Chinese, or a word mixing scripts: split into runs
+        elif segment_cjk is cjk_bigrams:  # Chinese, or a word mixing scripts: split into runs
+            for run in _SCRIPT_RUN.findall(word):
+                if not _is_cjk(run[0]):
+                    term = _word_term(run, stemmed)
+                    if term is not None:
+                        found.append(term)
+                elif len(run) == 1:
+                    found.append(run)
+                else:
+                    found.extend([run[i : i + 2] for i in range(len(run) - 1)])
+        else:  # another segmenter (scripts/eval.py --cjk jieba)
             found.extend(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
     return found
 

@@ -64,10 +64,9 @@ def make_schema() -> fields.Schema:
     )
 
 
-def card(article: Article) -> dict[str, Any]:
-    """What result lists and snippets need, stored with the document."""
-    seen = article.section("What you see")
-    why = article.section("Why it happens")
+def card(article: Article, plain: list[tuple[str, str]]) -> dict[str, Any]:
+    """What result lists and snippets need, stored with the document
+    (`plain`: each section's title and plain text)."""
     return {
         "id": article.id,
         "title": article.title,
@@ -76,24 +75,21 @@ def card(article: Article) -> dict[str, Any]:
         "codes": article.codes,
         "path": str(article.path),
         "messages": article.all_messages,
-        "summary": section_plain_text(seen.text) if seen else "",
-        "why": section_plain_text(why.text) if why else "",
+        "summary": next((text for title, text in plain if title == "What you see"), ""),
+        "why": next((text for title, text in plain if title == "Why it happens"), ""),
         "fixes": [fix.as_dict() for fix in article.fixes],
     }
-
-
-def _sections_text(article: Article, titles: tuple[str, ...]) -> str:
-    return "\n\n".join(section_plain_text(s.text) for s in article.sections if s.title in titles)
 
 
 def to_document(article: Article) -> dict[str, Any]:
     """The Whoosh document for one (valid) article."""
     messages = "\n".join(article.all_messages)
+    plain = [(section.title, section_plain_text(section.text)) for section in article.sections]
     counted = {
         "title": Counter(terms(article.title)),
         "messages": Counter(terms(messages)),
-        "about": Counter(terms(_sections_text(article, ABOUT_SECTIONS))),
-        "remedy": Counter(terms(_sections_text(article, REMEDY_SECTIONS))),
+        "about": Counter(terms("\n\n".join(text for title, text in plain if title in ABOUT_SECTIONS))),
+        "remedy": Counter(terms("\n\n".join(text for title, text in plain if title in REMEDY_SECTIONS))),
     }
     return {
         "id": article.id,
@@ -108,5 +104,5 @@ def to_document(article: Article) -> dict[str, Any]:
         "codes": ",".join(article.codes),
         "platforms": ",".join(article.platforms),
         "causes": ",".join(article.causes),
-        "card": card(article),
+        "card": card(article, plain),
     }
