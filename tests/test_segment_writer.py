@@ -63,13 +63,25 @@ def test_text_given_as_text_goes_through_the_analyzer(fixture_kb: Path, tmp_path
     assert contents(ours) == contents(theirs)
 
 
+def same_files(ours: Path, theirs: Path) -> bool:
+    """The postings and term files of two one-segment indexes are identical."""
+    for ext in ("pst", "trm"):
+        (mine,), (whooshs,) = (list(folder.glob(f"*.{ext}")) for folder in (ours, theirs))
+        if mine.read_bytes() != whooshs.read_bytes():
+            return False
+    return True
+
+
 def test_long_posting_lists_span_blocks_as_whoosh_writes_them(tmp_path: Path) -> None:
-    """300 documents sharing a term: three blocks of at most 128 postings."""
-    docs = [{"id": f"a{n}", "title": Counter(terms(f"card declined {'again ' * (n % 3)}number{n % 7}"))}
+    """300 documents sharing a term: three blocks of at most 128 postings;
+    weights all 1, all equal, or mixed; terms of one posting with weight 1 or more."""
+    docs = [{"id": f"a{n}", "title": Counter(terms(f"card declined {'again ' * (n % 3)}number{n % 7} x{n}z "
+                                                   f"{'twice twice' if n % 2 else ''} {f'y{n}q ' * (n % 4)}"))}
             for n in range(300)]
     ours = build(tmp_path / "ours", docs, CountedWriter)
-    theirs = build(tmp_path / "theirs", docs, SegmentWriter, codec=make_codec())
+    theirs = build(tmp_path / "theirs", docs, SegmentWriter, codec=make_codec(), compound=False)
     assert contents(ours) == contents(theirs)
+    assert same_files(tmp_path / "ours", tmp_path / "theirs")
     with ours.reader() as reader:
         assert reader.doc_frequency("title", "card") == 300
 
@@ -78,6 +90,4 @@ def test_postings_and_terms_files_are_byte_for_byte_whoosh_s(fixture_kb: Path, t
     docs = documents(fixture_kb)
     build(tmp_path / "ours", docs, CountedWriter)
     build(tmp_path / "theirs", docs, SegmentWriter, codec=make_codec(), compound=False)
-    for ext in ("pst", "trm"):
-        (ours,), (theirs,) = (list((tmp_path / side).glob(f"*.{ext}")) for side in ("ours", "theirs"))
-        assert ours.read_bytes() == theirs.read_bytes()
+    assert same_files(tmp_path / "ours", tmp_path / "theirs")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__, segment_helper, store
 from .article import Article
@@ -114,35 +114,98 @@ def _load_entries(kb_dir: Path, manifest: dict[str, Any]) -> dict[str, _Entry]:
         return {}
 
 
+class Examined(NamedTuple):
+    """What checking one file found (picklable: a helper process sends it)."""
+
+    sha1: str  # "" when the file cannot be read
+    summary: Summary | None  # None when it does not parse
+    errors: list[Finding]  # its own errors
+
+
+def examine_file(path: Path, today: date, max_age_days: int,
+                 known_sha1: str = "") -> tuple[Examined, Article | None]:
+    """Read, hash, parse and check one article file; only read and hash it
+    when its content is `known_sha1` (touched, not changed)."""
+    raw, problems = read_bytes(path)
+    if raw is None:
+        return Examined("", None, problems), None
+    sha1 = hashlib.sha1(raw).hexdigest()
+    if sha1 == known_sha1:
+        return Examined(sha1, None, []), None
+    article, findings = examine(path, raw, today, max_age_days)
+    summary = Summary.of(article) if article is not None else None
+    return Examined(sha1, summary, [f for f in findings if f.is_error]), article
+
+
+class _Examination:
+    """Manifest entries for every file; the articles whose content changed,
+    parsed here or by the helper (which keeps its own until told to index)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, _Entry] = {}
+        self.parsed: dict[str, Article] = {}
+        self.parsed_by_helper: set[str] = set()
+
+    def changed(self, name: str) -> bool:
+        return name in self.parsed or name in self.parsed_by_helper
+
+
 def _examine_changed(
-    kb_dir: Path, files: list[FileState], old: dict[str, _Entry], today: date, max_age_days: int
-) -> tuple[dict[str, _Entry], dict[str, Article]]:
-    """New manifest entries, and the parsed articles whose content changed."""
-    entries: dict[str, _Entry] = {}
-    parsed: dict[str, Article] = {}
+    kb_dir: Path, files: list[FileState], old: dict[str, _Entry], today: date, max_age_days: int,
+) -> tuple[_Examination, segment_helper.Helper | None]:
+    """Check the files whose size or mtime changed (sharing them with a
+    helper process when there are many); the rest keep their old entries."""
+    done = _Examination()
+    changed: list[FileState] = []
     for state in files:
         previous = old.get(state.name)
         if previous and (previous.size, previous.mtime_ns) == (state.size, state.mtime_ns):
-            entries[state.name] = previous
-            continue
-        path = Path(kb_dir, state.name)
-        raw, problems = read_bytes(path)
-        if raw is None:
-            entries[state.name] = _Entry(state.size, state.mtime_ns, "", None, problems)
-            continue
-        sha1 = hashlib.sha1(raw).hexdigest()
-        if previous and previous.sha1 == sha1:  # touched, not changed
+            done.entries[state.name] = previous
+        else:
+            changed.append(state)
+
+    def known(state: FileState) -> str:
+        previous = old.get(state.name)
+        return previous.sha1 if previous else ""
+
+    def check(states: list[FileState]) -> dict[str, tuple[Examined, Article | None]]:
+        return {state.name: examine_file(Path(kb_dir, state.name), today, max_age_days, known(state))
+                for state in states}
+
+    helper = None
+    cut = int(len(changed) * segment_helper.HELPER_SHARE) if segment_helper.should_help(len(changed)) else 0
+    if cut:
+        helper = segment_helper.Helper(kb_dir, [(state.name, known(state)) for state in changed[:cut]],
+                                       today, max_age_days)
+    try:
+        found = check(changed[cut:])
+        if helper is not None:
+            theirs = helper.examined()
+            if theirs is None or len(theirs) != cut:  # it failed: check its files here
+                helper.stop()
+                helper = None
+                found.update(check(changed[:cut]))
+            else:
+                found.update((name, (examined, None)) for name, examined in theirs.items())
+    except BaseException:
+        if helper is not None:
+            helper.stop()
+        raise
+    for state in changed:
+        examined, article = found[state.name]
+        previous = old.get(state.name)
+        if examined.sha1 and previous and previous.sha1 == examined.sha1:  # touched, not changed
             previous.size, previous.mtime_ns = state.size, state.mtime_ns
-            entries[state.name] = previous
+            done.entries[state.name] = previous
             continue
-        article, findings = examine(path, raw, today, max_age_days)
-        errors = [f for f in findings if f.is_error]
-        summary = Summary.of(article) if article is not None else None
-        entries[state.name] = _Entry(state.size, state.mtime_ns, sha1, summary, errors,
-                                     previous.indexed_id if previous else None)
+        done.entries[state.name] = _Entry(state.size, state.mtime_ns, examined.sha1, examined.summary,
+                                          examined.errors, previous.indexed_id if previous else None)
         if article is not None:
-            parsed[state.name] = article
-    return entries, parsed
+            done.parsed[state.name] = article
+        elif examined.summary is not None:  # parsed by the helper
+            done.parsed_by_helper.add(state.name)
+    done.entries = {state.name: done.entries[state.name] for state in files}  # the first of a duplicate id wins
+    return done, helper
 
 
 def update_index(
@@ -175,47 +238,57 @@ def update_index(
         today = today or date.today()
 
         with gc_paused():
-            entries, parsed = _examine_changed(kb_dir, files, old, today, max_age_days)
-        summaries = [e.summary for e in entries.values() if e.summary is not None]
-        link_errors: dict[str, list[Finding]] = {}
-        for finding in check_links(summaries):
-            link_errors.setdefault(Path(finding.path).name, []).append(finding)
+            done, helper = _examine_changed(kb_dir, files, old, today, max_age_days)
+        try:
+            entries = done.entries
+            summaries = [e.summary for e in entries.values() if e.summary is not None]
+            link_errors: dict[str, list[Finding]] = {}
+            for finding in check_links(summaries):
+                link_errors.setdefault(Path(finding.path).name, []).append(finding)
 
-        was_indexed = {e.indexed_id for e in old.values() if e.indexed_id}
-        to_delete: set[str] = set()
-        to_add: list[tuple[str, Article]] = []
-        for name, entry in entries.items():
-            errors = entry.errors + link_errors.get(name, [])
-            report.invalid.extend(errors)
-            wanted = None if errors or entry.summary is None else entry.summary.id
-            content_changed = name in parsed
-            if entry.indexed_id and (wanted != entry.indexed_id or content_changed):
-                to_delete.add(entry.indexed_id)
-            if wanted and (content_changed or wanted != entry.indexed_id):
-                article = parsed.get(name) or _reparse(kb_dir, name, today, max_age_days)
-                if article is None:
-                    wanted = None
-                else:
-                    to_add.append((name, article))
-                    (report.updated if entry.indexed_id else report.added).append(wanted)
-            elif wanted:
-                report.unchanged += 1
-            entry.indexed_id = wanted
-        for name, entry in old.items():
-            if name not in entries and entry.indexed_id:
-                to_delete.add(entry.indexed_id)
-        # Removed: indexed before, not now (file deleted, or the article became
-        # invalid). An id that moved between files is re-added, not removed.
-        now_indexed = {e.indexed_id for e in entries.values() if e.indexed_id}
-        report.removed = sorted(was_indexed - now_indexed)
+            was_indexed = {e.indexed_id for e in old.values() if e.indexed_id}
+            to_delete: set[str] = set()
+            share = _Share(helper, [], lambda name: _reparse(kb_dir, name, today, max_age_days))
+            to_add: list[Article] = []
+            for name, entry in entries.items():
+                errors = entry.errors + link_errors.get(name, [])
+                report.invalid.extend(errors)
+                wanted = None if errors or entry.summary is None else entry.summary.id
+                content_changed = done.changed(name)
+                if entry.indexed_id and (wanted != entry.indexed_id or content_changed):
+                    to_delete.add(entry.indexed_id)
+                if wanted and (content_changed or wanted != entry.indexed_id):
+                    article = None if name in done.parsed_by_helper else (
+                        done.parsed.get(name) or _reparse(kb_dir, name, today, max_age_days))
+                    if article is not None:
+                        to_add.append(article)
+                    elif name in done.parsed_by_helper:
+                        share.names.append(name)
+                    else:
+                        wanted = None
+                    if wanted:
+                        (report.updated if entry.indexed_id else report.added).append(wanted)
+                elif wanted:
+                    report.unchanged += 1
+                entry.indexed_id = wanted
+            for name, entry in old.items():
+                if name not in entries and entry.indexed_id:
+                    to_delete.add(entry.indexed_id)
+            # Removed: indexed before, not now (file deleted, or the article became
+            # invalid). An id that moved between files is re-added, not removed.
+            now_indexed = {e.indexed_id for e in entries.values() if e.indexed_id}
+            report.removed = sorted(was_indexed - now_indexed)
 
-        if base is not None and not to_delete and not to_add:
-            generation = base
-            ix_count = sum(1 for e in entries.values() if e.indexed_id)
-        else:
-            generation_dir = store.prepare_generation(index_dir, base)
-            ix_count = _write(generation_dir, base is None, to_delete, to_add, progress)
-            generation = generation_dir.name
+            if base is not None and not to_delete and not to_add and not share.names:
+                generation = base
+                ix_count = sum(1 for e in entries.values() if e.indexed_id)
+            else:
+                generation_dir = store.prepare_generation(index_dir, base)
+                ix_count = _write(generation_dir, base is None, to_delete, to_add, progress, share)
+                generation = generation_dir.name
+        finally:
+            if helper is not None:
+                helper.stop()
         manifest = {
             "kb_dir": str(kb_dir.resolve()),
             "files": {name: entry.as_dict() for name, entry in entries.items()},
@@ -245,12 +318,22 @@ def _reparse(kb_dir: Path, name: str, today: date, max_age_days: int) -> Article
     return article
 
 
+class _Share(NamedTuple):
+    """The articles a helper process parsed and is to index, and how to
+    parse one here should the helper fail."""
+
+    helper: segment_helper.Helper | None
+    names: list[str]
+    reparse: Callable[[str], Article | None]
+
+
 def _write(
     generation_dir: Path,
     fresh: bool,
     to_delete: set[str],
-    to_add: list[tuple[str, Article]],
+    to_add: list[Article],
     progress: Progress | None,
+    share: _Share | None = None,
 ) -> int:
     """Write documents into the generation folder; returns the document count."""
     from whoosh import index as whoosh_index
@@ -262,43 +345,39 @@ def _write(
             ix = whoosh_index.open_dir(str(generation_dir))
     except Exception as exc:  # whoosh raises many kinds for a damaged folder
         raise IndexProblem(generation_dir, f"cannot write the index ({exc.__class__.__name__}: {exc})") from exc
-    return fill(ix, fresh, to_delete, [a for _, a in to_add], progress)
+    return fill(ix, fresh, to_delete, to_add, progress, share)
 
 
-def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], progress: Progress | None) -> int:
+def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], progress: Progress | None,
+         share: _Share | None = None) -> int:
     """Delete and add documents in one commit; returns the document count.
 
-    A big batch on a folder index is shared with a helper process writing
-    its own segment (see `segment_helper`); if the helper fails, its share
-    is indexed here.
+    The helper's share (see `segment_helper`), if any, is written by the
+    helper as a segment of its own while this process writes the rest.
     """
     from whoosh.writing import CLEAR
 
-    helper = None
+    helped = share is not None and bool(share.names)
+    if share is not None and share.helper is not None and share.names:
+        share.helper.index(Path(ix.storage.folder), share.names)
     with gc_paused():
         writer = CountedWriter(ix)
         try:
-            if segment_helper.should_help(len(articles)) and getattr(ix.storage, "folder", None):
-                cut = int(len(articles) * segment_helper.HELPER_SHARE)
-                helper = segment_helper.Helper(Path(ix.storage.folder), articles[:cut])
-                articles = articles[cut:]
             for doc_id in sorted(to_delete):
                 writer.delete_by_term("id", doc_id)
-            total = len(articles) + (helper.count if helper else 0)
+            total = len(articles) + (len(share.names) if share is not None else 0)
             for done, article in enumerate(articles, start=1):
                 writer.add_document(**to_document(article))
                 if progress is not None and (done % 100 == 0 or done == len(articles)):
                     progress(done, total)
-            if helper is None:
+            if not helped:
                 writer.commit(mergetype=CLEAR if fresh else None)
             else:
-                _commit_with_helper(writer, helper, CLEAR if fresh else None)
-                helper = None
+                assert share is not None
+                _commit_with_helper(writer, share, CLEAR if fresh else None)
                 if progress is not None:
                     progress(total, total)
         except BaseException:
-            if helper is not None:
-                helper.stop()
             if not writer.is_closed:
                 writer.cancel()
             raise
@@ -306,7 +385,7 @@ def fill(ix: Any, fresh: bool, to_delete: set[str], articles: list[Article], pro
         return int(reader.doc_count())
 
 
-def _commit_with_helper(writer: Any, helper: segment_helper.Helper, mergetype: Any) -> None:
+def _commit_with_helper(writer: Any, share: _Share, mergetype: Any) -> None:
     """`SegmentWriter.commit`, listing the helper's segment too. The builder
     writes its own segment while the helper is still working, then waits."""
     writer._check_state()
@@ -316,9 +395,10 @@ def _commit_with_helper(writer: Any, helper: segment_helper.Helper, mergetype: A
             segments.append(writer._finalize_segment())
         else:
             writer._close_segment()
-        segment = helper.segment()
+        segment = share.helper.segment() if share.helper is not None else None
         if segment is None:  # the helper failed: write its share here, as one more segment
-            segment = segment_helper.write_segment(helper.index_dir, helper.articles)
+            articles = [a for a in map(share.reparse, share.names) if a is not None]
+            segment = segment_helper.write_segment(Path(writer.storage.folder), articles)
         segments.append(segment)
         writer._commit_toc(segments)
     finally:

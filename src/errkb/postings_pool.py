@@ -12,7 +12,6 @@ order.
 from __future__ import annotations
 
 import gc
-from array import array
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -90,30 +89,14 @@ class TermPool:
                 yield fieldname, tbytes, docnum, weight, vbytes
 
     def write(self, fieldwriter: Any, schema: Any) -> None:
-        """Write every term's postings through Whoosh's W3 field writer a
-        block at a time: what `FieldWriter.add_postings` does with a method
-        call and type checks per posting (tests compare the two indexes)."""
-        lastfield = None
-        for fieldname, tbytes, postings in self._sorted():
-            if fieldname != lastfield:
-                if lastfield is not None:
-                    fieldwriter.finish_field()
-                fieldwriter.start_field(fieldname, schema[fieldname])
-                lastfield = fieldname
-            fieldwriter.start_term(tbytes)
-            block = fieldwriter._postwriter
-            limit = block._blocklimit
-            for start in range(0, len(postings), limit):
-                ids, weights, values = zip(*postings[start:start + limit], strict=True)
-                block._ids = array("I", ids)
-                block._weights = array("f", weights)
-                block._values = list(values)
-                block._maxweight = max(0, *weights)
-                if start + limit < len(postings):
-                    block._write_block()
-            fieldwriter.finish_term()  # writes the last block
-        if lastfield is not None:
-            fieldwriter.finish_field()
+        """Write every term's postings: through `term_writer` (a term at a
+        time) for the codec errkb uses, else through Whoosh's own loop."""
+        from .term_writer import can_write, write_terms
+
+        if can_write(fieldwriter):
+            write_terms(fieldwriter, schema, self._sorted())
+        else:
+            fieldwriter.add_postings(schema, None, self.iter_postings())
 
     def cleanup(self) -> None:
         self._lists.clear()

@@ -1,17 +1,22 @@
-"""A second process that indexes part of a big build into its own segment.
+"""A second process that checks and indexes part of a big build.
 
-Whoosh is pure Python: one process indexes a few hundred articles a second.
-A full build of many articles gives part of them to a helper process, which
-writes one more segment into the same (not yet published) generation folder
-while the builder writes its own; the builder then lists both segments in
-the index's table of contents in one commit.
+Whoosh is pure Python: one process parses and indexes a few hundred
+articles a second. A build with many changed files gives part of them to a
+helper process, in two steps over its standard input and output:
+
+1. the helper reads and checks its files (as the builder checks the rest)
+   and answers with what the manifest and the rules between articles need;
+2. once the builder has applied those rules, it names the articles to index:
+   the helper writes them as one more segment of the (not yet published)
+   generation folder, while the builder writes its own, and answers with the
+   segment for the builder to list in one commit.
 
 Whoosh's own multi-process writer is not used: its workers are forked, so
 they inherit the build lock, and they wait on a queue forever if the builder
-is killed. This helper is a fresh interpreter (no inherited descriptors),
-reads its whole input from a file, and dies with the builder.
+is killed. This helper is a fresh interpreter (no inherited descriptors) and
+dies with the builder. If it fails at any step, the builder does its share.
 
-Usage (by `indexer` only): python -m errkb.segment_helper INDEX_DIR INPUT OUTPUT
+Usage (by `indexer` only): python -m errkb.segment_helper KB_DIR TODAY MAX_AGE_DAYS
 """
 
 from __future__ import annotations
@@ -23,60 +28,81 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 #: Below this many articles to add, a helper costs more (a second
 #: interpreter importing Whoosh: ~0.3 s) than it saves.
 PARALLEL_MIN_ARTICLES = 1000
-#: The helper's share: the builder also scanned and checked every file.
+#: The helper's share of the files to check (and so of the articles to
+#: index): the builder also scans, applies the rules between articles and
+#: writes the manifest.
 HELPER_SHARE = 0.55
 
 
 def should_help(count: int) -> bool:
-    """Whether a build adding `count` articles is worth a helper process."""
+    """Whether a build checking `count` changed files is worth a helper process."""
     return count >= PARALLEL_MIN_ARTICLES and (os.cpu_count() or 1) > 1
 
 
 class Helper:
-    """A running helper process and the files it reads and writes."""
+    """A running helper process. Every method returns None (or does nothing)
+    once the helper has failed: the builder then does that part itself."""
 
-    def __init__(self, index_dir: Path, articles: list[Any]) -> None:
-        self.source = index_dir / "helper-input.pickle"
-        self.target = index_dir / "helper-segment.pickle"
-        with open(self.source, "wb") as handle:
-            pickle.dump(articles, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.index_dir = index_dir
-        self.articles = articles
-        self.count = len(articles)
+    def __init__(self, kb_dir: Path, files: list[tuple[str, str]], today: date, max_age_days: int) -> None:
+        """Start the helper on `files`: (name, the sha1 it had at the last build, or "")."""
+        self.failed = False
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "errkb.segment_helper", str(index_dir), str(self.source), str(self.target)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [sys.executable, "-m", "errkb.segment_helper", str(kb_dir), today.isoformat(), str(max_age_days)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
+        self._send(files)
+
+    def _send(self, message: Any) -> None:
+        if self.failed or self.process.stdin is None:
+            return
+        try:
+            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except OSError:  # it died: a broken pipe
+            self.stop()
+
+    def _receive(self) -> Any | None:
+        if self.failed or self.process.stdout is None:
+            return None
+        try:
+            return pickle.load(self.process.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            self.stop()
+            return None
+
+    def examined(self) -> dict[str, Any] | None:
+        """Step 1: name -> what `indexer.examine_file` found, for the helper's names."""
+        found = self._receive()
+        return found if isinstance(found, dict) else None
+
+    def index(self, index_dir: Path, names: list[str]) -> None:
+        """Step 2: have the helper index these of its articles into `index_dir`."""
+        self._send((str(index_dir), names))
 
     def segment(self) -> Any | None:
-        """Wait for the helper; its segment, or None when it failed."""
-        self.process.communicate()
-        try:
-            if self.process.returncode != 0:
-                return None
-            with open(self.target, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError):
-            return None
-        finally:
-            self.cleanup()
+        """The helper's segment once written (None if it failed); the helper exits."""
+        segment = self._receive()
+        self.stop()
+        return segment
 
     def stop(self) -> None:
-        """The builder gave up: stop the helper and remove its files."""
+        """Stop the helper (if still running) and reap it."""
+        self.failed = True
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
-        self.cleanup()
-
-    def cleanup(self) -> None:
-        for path in (self.source, self.target):
-            path.unlink(missing_ok=True)
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def write_segment(index_dir: Path, articles: list[Any]) -> Any:
@@ -122,15 +148,26 @@ def _die_with_builder() -> None:
 
 
 def main(argv: list[str]) -> int:
+    from .indexer import examine_file
+    from .postings_pool import gc_paused
+
     _die_with_builder()
-    index_dir, source, target = (Path(arg) for arg in argv)
-    with open(source, "rb") as handle:
-        articles = pickle.load(handle)
-    segment = write_segment(index_dir, articles)
-    partial = target.with_suffix(".partial")
-    with open(partial, "wb") as handle:
-        pickle.dump(segment, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, target)
+    kb_dir, today, max_age_days = Path(argv[0]), date.fromisoformat(argv[1]), int(argv[2])
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    files: list[tuple[str, str]] = pickle.load(stdin)
+    found: dict[str, Any] = {}
+    articles: dict[str, Any] = {}
+    with gc_paused():
+        for name, known_sha1 in files:
+            found[name], article = examine_file(kb_dir / name, today, max_age_days, known_sha1)
+            if article is not None:
+                articles[name] = article
+    pickle.dump(found, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+    stdout.flush()
+    index_dir, wanted = pickle.load(stdin)
+    segment = write_segment(Path(index_dir), [articles[name] for name in wanted]) if wanted else None
+    pickle.dump(segment, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+    stdout.flush()
     return 0
 
 
