@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,52 @@ def test_a_failed_helper_leaves_its_share_to_the_builder(
     report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 4)
     assert report.total == 4
     assert len(KnowledgeBase(kb_dir, index_dir).search("card declined", limit=10).hits) == 4
+
+
+def test_a_helper_that_fails_while_indexing_leaves_its_share_to_the_builder(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errkb import segment_helper
+
+    def index_nowhere(helper: segment_helper.Helper, _: Path, names: list[str]) -> None:
+        helper._send((str(index_dir / "no-such-generation"), names))  # it fails to open that index
+
+    written_here: list[int] = []
+    write_segment = segment_helper.write_segment
+
+    def write_here(folder: Path, articles: list[Any]) -> Any:
+        written_here.append(len(articles))
+        return write_segment(folder, articles)
+
+    monkeypatch.setattr(segment_helper.Helper, "index", index_nowhere)
+    monkeypatch.setattr(segment_helper, "write_segment", write_here)
+    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
+    assert report.total == 6 and len(report.added) == 6
+    assert written_here == [3]  # the helper's three, parsed again and written by the builder
+    kb = KnowledgeBase(kb_dir, index_dir)
+    assert len(kb.search("card declined", limit=10).hits) == 6
+    assert len(kb._scorer_for(kb.ensure_fresh()).segments) == 2  # the builder wrote the helper's share apart
+    kb.close()
+
+
+def test_a_helped_update_of_touched_files_reindexes_only_what_changed(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
+    for n, path in enumerate(sorted(kb_dir.glob("*.md"))):
+        if n in (0, 5):  # one in the helper's share, one in the builder's
+            write_article(path.stem, title=f"Card declined, edited {n}", en=f'"Card declined number {n}x"')
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    report = update_index(kb_dir, index_dir)
+    assert (sorted(report.updated), report.added, report.unchanged) == (
+        ["card-declined-0", "card-declined-5"], [], 4)
+    assert indexed_ids(index_dir) == [f"card-declined-{n}" for n in range(6)]
+
+
+def test_a_helped_build_keeps_the_first_of_a_duplicate_id(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (kb_dir / "zz-copy.md").write_text(article_text("card-declined-0"))  # checked by the builder, last in order
+    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
+    assert indexed_ids(index_dir) == [f"card-declined-{n}" for n in range(6)]
+    assert {Path(f.path).name for f in report.invalid} == {"zz-copy.md"}
