@@ -449,14 +449,15 @@ def _maxrss_mb(kilobytes_or_bytes: int) -> float:
     return kilobytes_or_bytes / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Sum of VmRSS over `pid` and its descendants (Linux /proc; 0 elsewhere)."""
+def _tree_rss_kb(pid: int, root: bool = True) -> int:
+    """Sum of VmRSS over `pid` (unless not `root`) and its descendants (Linux /proc; 0 elsewhere)."""
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/status", encoding="ascii", errors="replace") as status:
-                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            if root or current != pid:
+                with open(f"/proc/{current}/status", encoding="ascii", errors="replace") as status:
+                    total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     stack.extend(int(c) for c in children.read().split())
@@ -469,15 +470,15 @@ class TreeSampler:
     """Samples the RSS sum of a process tree every 50 ms in a thread (the
     build's Whoosh writer forks workers; ru_maxrss only sees the biggest one)."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak_kb = pid, 0
+    def __init__(self, pid: int, root: bool = True) -> None:
+        self.pid, self.root, self.peak_kb = pid, root, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid, self.root))
             self._stop.wait(0.05)
 
     def stop(self) -> float:
@@ -493,12 +494,38 @@ def _kill_group(pgid: int, fired: list[bool]) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+#: Runs a command as its child and writes the child's own peak RSS to a file.
+#: Linux charges a process, at exec, with the peak RSS of the memory it was
+#: forked from: a child of this (large) benchmark process would report the
+#: benchmark's own peak, not kb's. The launcher is a small interpreter (-S: no
+#: site), so what its child inherits is a few MB, as from a shell.
+_LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    try:\n"
+    "        os.execv(sys.argv[2], sys.argv[2:])\n"
+    "    finally:\n"
+    "        os._exit(127)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "with open(sys.argv[1], 'w') as report:\n"
+    "    report.write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"
+)
+
+
 def run(cmd: Sequence[str | Path], *, cwd: Path = ROOT, sample_tree: bool = False,
-        capture: bool = True, timeout: float = SEARCH_PROCESS_TIMEOUT, env: dict[str, str] | None = None) -> Proc:
-    """Run one process; its wall time and peak RSS come from `os.wait4`, so
-    they are that child's own (plus its waited-for children), never ours.
-    After `timeout` seconds the child's process group is killed."""
+        capture: bool = True, timeout: float = SEARCH_PROCESS_TIMEOUT, env: dict[str, str] | None = None,
+        own_rss: bool = False) -> Proc:
+    """Run one process; its wall time and peak RSS come from `os.wait4`
+    (with `own_rss`, the peak is the command's own, through `_LAUNCHER`: the
+    wall time then includes the launcher's ~10 ms start). After `timeout`
+    seconds the child's process group is killed."""
     args = [str(c) for c in cmd]
+    rss_file = None
+    if own_rss and hasattr(os, "fork"):
+        rss_file = Path(tempfile.mkstemp(prefix="errkb-bench-rss-")[1])
+        args = [str(PYTHON), "-S", "-c", _LAUNCHER, str(rss_file), *args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sink: Any = out if capture else subprocess.DEVNULL
         started = time.perf_counter()
@@ -507,13 +534,19 @@ def run(cmd: Sequence[str | Path], *, cwd: Path = ROOT, sample_tree: bool = Fals
         fired: list[bool] = []
         killer = threading.Timer(timeout, _kill_group, (child.pid, fired))
         killer.start()
-        sampler = TreeSampler(child.pid) if sample_tree and sys.platform.startswith("linux") else None
+        sampler = (TreeSampler(child.pid, root=rss_file is None)
+                   if sample_tree and sys.platform.startswith("linux") else None)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         killer.cancel()
         child.returncode = os.waitstatus_to_exitcode(status)
         tree = sampler.stop() if sampler else None
-        return Proc(seconds, _maxrss_mb(usage.ru_maxrss), child.returncode, _read(out, capture),
+        maxrss = usage.ru_maxrss
+        if rss_file is not None:
+            with suppress(OSError, ValueError):
+                maxrss = int(rss_file.read_text() or maxrss)
+            rss_file.unlink(missing_ok=True)
+        return Proc(seconds, _maxrss_mb(maxrss), child.returncode, _read(out, capture),
                     _read(err, capture), tree, bool(fired))
 
 
@@ -557,7 +590,8 @@ def ms(seconds: float) -> float:
 def measure_build(gen: Generated, index_dir: Path) -> dict[str, Any]:
     """Full build as its own process, then no-op, one-edit and one-delete updates."""
     n = len(gen.ids)
-    full = run(kb_cmd(gen.kb_dir, index_dir, "index", "--full"), sample_tree=True, timeout=BUILD_TIMEOUT)
+    full = run(kb_cmd(gen.kb_dir, index_dir, "index", "--full"), sample_tree=True, timeout=BUILD_TIMEOUT,
+               own_rss=True)
     result: dict[str, Any] = {
         "articles": n,
         "build_ok": full.returncode == 0,
@@ -674,7 +708,7 @@ def measure_queries(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]]
 def measure_search_process(kb_dir: Path, index_dir: Path, queries: dict[str, list[str]],
                            limit: float) -> dict[str, Any]:
     """Peak RSS and wall time of whole `kb search --json` processes (one per kind)."""
-    runs = {kind: run(kb_cmd(kb_dir, index_dir, "search", "--json", texts[0]), timeout=limit)
+    runs = {kind: run(kb_cmd(kb_dir, index_dir, "search", "--json", texts[0]), timeout=limit, own_rss=True)
             for kind, texts in queries.items()}
     bad = {k: "timeout" if p.timed_out else p.returncode for k, p in runs.items()
            if p.timed_out or p.returncode not in (0, 1)}

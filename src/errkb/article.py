@@ -292,18 +292,12 @@ def parse_file(path: Path) -> Article:
     return parse_text(path, raw)
 
 
-_CODE_BLOCK = re.compile(r"```.*?```", flags=re.S)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", flags=re.M)
-_HEADING_MARKER = re.compile(r"^#+\s*", flags=re.M)
-
-
 def section_plain_text(markdown_text: str) -> str:
     """Markdown to plain text for indexing and snippets: drops emphasis, code
-    ticks, link targets and list markers, keeps the words."""
-    text = _CODE_BLOCK.sub(" ", markdown_text)
-    text = _LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub("", text)
-    text = _LIST_MARKER.sub("", text)
-    return _HEADING_MARKER.sub("", text)
+    ticks, link targets and list markers, keeps the words. (Patterns as
+    strings: `re` compiles and caches them on first use, not at import.)"""
+    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.S)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.M)
+    return re.sub(r"^#+\s*", "", text, flags=re.M)

@@ -47,11 +47,25 @@ class DefaultGroup(click.Group):
 class Env:
     """What every command needs: where things are and how to print."""
 
-    def __init__(self, kb_dir: Path, index_dir: Path, color_choice: str, quiet: bool) -> None:
-        self.kb_dir = kb_dir
-        self.index_dir = index_dir
+    def __init__(self, kb_dir: str, index_dir: str, color_choice: str, quiet: bool) -> None:
+        self._kb_dir = kb_dir
+        self._index_dir = index_dir
         self.color_choice = color_choice
         self.quiet = quiet
+
+    # Paths are made on use: pathlib costs ~7 ms to import, and `kb CMD --help`
+    # runs the group's callback without needing them.
+    @property
+    def kb_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._kb_dir)
+
+    @property
+    def index_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._index_dir)
 
     def color(self, err: bool = False) -> bool:
         """Colour only on a terminal; NO_COLOR and FORCE_COLOR are honoured,
@@ -196,9 +210,7 @@ def cli(ctx: click.Context, kb_dir: str, index_dir: str, color: str, quiet: bool
       kb browse -p alibaba
       kb show identity-verification-expired
     """
-    from pathlib import Path  # here, not at the top: `kb --help` does not need it
-
-    ctx.obj = Env(Path(kb_dir), Path(index_dir), color, quiet)
+    ctx.obj = Env(kb_dir, index_dir, color, quiet)
     if ctx.invoked_subcommand is None:
         if sys.stdin is not None and not sys.stdin.isatty():
             ctx.invoke(search)

@@ -181,7 +181,7 @@ def _examine_changed(
         found = check(changed[cut:])
         if helper is not None:
             theirs = helper.examined()
-            if theirs is None or len(theirs) != cut:  # it failed: check its files here
+            if theirs is None or set(theirs) != {state.name for state in changed[:cut]}:  # it failed: check here
                 helper.stop()
                 helper = None
                 found.update(check(changed[:cut]))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import fields
 from whoosh.system import pack_uint
 
 from .analysis import ErrkbAnalyzer, terms
-from .article import Article, section_plain_text
 from .versions import INDEX_FORMAT
+
+if TYPE_CHECKING:  # searching loads this module (the index's schema) but builds no documents
+    from .article import Article
 
 #: Decides whether an existing index can be read or must be rebuilt.
 SCHEMA_VERSION = INDEX_FORMAT
@@ -83,6 +85,8 @@ def card(article: Article, plain: list[tuple[str, str]]) -> dict[str, Any]:
 
 def to_document(article: Article) -> dict[str, Any]:
     """The Whoosh document for one (valid) article."""
+    from .article import section_plain_text
+
     messages = "\n".join(article.all_messages)
     plain = [(section.title, section_plain_text(section.text)) for section in article.sections]
     counted = {

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +119,8 @@ def next_generation(index_dir: Path) -> str:
 
 def prepare_generation(index_dir: Path, base: str | None) -> Path:
     """A new generation folder: empty, or hard links to `base`'s files."""
+    import shutil  # here: searching imports this module, only builds need shutil
+
     target = index_dir / next_generation(index_dir)
     if base is None:
         target.mkdir()
@@ -140,6 +141,8 @@ def prepare_generation(index_dir: Path, base: str | None) -> Path:
 def remove_old_generations(index_dir: Path, live: str, keep_previous: str | None) -> None:
     """Delete every generation but the live one and the one before it (and
     what killed builds left behind). Called with the build lock held."""
+    import shutil
+
     for name in generations(index_dir):
         if name not in (live, keep_previous):
             shutil.rmtree(index_dir / name, ignore_errors=True)
