@@ -91,3 +91,26 @@ def test_postings_and_terms_files_are_byte_for_byte_whoosh_s(fixture_kb: Path, t
     build(tmp_path / "ours", docs, CountedWriter)
     build(tmp_path / "theirs", docs, SegmentWriter, codec=make_codec(), compound=False)
     assert same_files(tmp_path / "ours", tmp_path / "theirs")
+
+
+def test_a_merge_of_older_segments_with_new_counted_documents_matches_whoosh(fixture_kb: Path,
+                                                                             tmp_path: Path) -> None:
+    """A commit that merges older segments (their postings arrive through Whoosh's
+    path, later than the new documents' counted ones, for the same terms)."""
+    from whoosh.writing import OPTIMIZE
+
+    docs = documents(fixture_kb)
+    indexes = []
+    for side, writer_class, kwargs in (("ours", CountedWriter, {}),
+                                       ("theirs", SegmentWriter, {"codec": make_codec()})):
+        ix = build(tmp_path / side, docs[:3], writer_class, **kwargs)
+        writer = writer_class(ix, **kwargs)
+        writer.delete_by_term("id", docs[0]["id"])
+        for doc in docs[3:]:
+            writer.add_document(**doc)
+        writer.commit(mergetype=OPTIMIZE)
+        indexes.append(ix)
+    ours, theirs = indexes
+    with ours.reader() as reader:
+        assert len(list(reader.leaf_readers())) == 1  # merged into one segment
+    assert contents(ours) == contents(theirs)

@@ -18,6 +18,8 @@ from typing import Any
 
 from whoosh.system import pack_uint
 
+from .term_writer import CountedPostings, Postings, can_write, write_terms
+
 #: (field name, term bytes, document number, weight, value bytes), as Whoosh passes them.
 Posting = tuple[str, bytes, int, float, bytes]
 
@@ -30,9 +32,9 @@ class TermPool:
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
-        # Counted terms stay `str` until written: encoding once per distinct
-        # term instead of once per posting.
-        self._counted: dict[tuple[str, str], list[tuple[int, float, bytes]]] = {}
+        # Counted terms by field, then term (a `str` until written: encoded
+        # once per distinct term instead of once per posting).
+        self._counted: dict[str, dict[str, CountedPostings]] = {}
         self._unordered: set[tuple[str, bytes]] = set()
         self.fieldnames: set[str] = set()
 
@@ -52,47 +54,47 @@ class TermPool:
         """One document's counted terms in a field with Whoosh's `Frequency`
         format (weight = count, value = the count packed); returns the field's
         length. Documents come in order: no ordering check is needed."""
-        lists = self._counted
-        for term, count in counts.items():
-            posting = (docnum, float(count), pack_uint(count))
-            postings = lists.get((fieldname, term))
-            if postings is None:
-                lists[(fieldname, term)] = [posting]
-            else:
-                postings.append(posting)
-        if counts:
+        lists = self._counted.get(fieldname)
+        if lists is None:
+            lists = self._counted[fieldname] = {}
             self.fieldnames.add(fieldname)
+        get = lists.get
+        for term, count in counts.items():
+            postings = get(term)
+            if postings is None:
+                lists[term] = CountedPostings((docnum, count))
+            else:
+                postings += (docnum, count)
         return sum(counts.values())
 
-    def _sorted(self) -> Iterator[tuple[str, bytes, list[tuple[int, float, bytes]]]]:
+    def _sorted(self) -> Iterator[tuple[str, bytes, Postings]]:
         """(field, term, postings in document order), ordered by field and term."""
-        lists = self._lists
-        for (fieldname, term), postings in self._counted.items():
-            key = (fieldname, term.encode("utf-8"))
-            earlier = lists.get(key)
-            if earlier is None:
-                lists[key] = postings
-            else:  # the same term from a merged segment too
-                earlier.extend(postings)
-                self._unordered.add(key)
+        merged: dict[tuple[str, bytes], Postings] = dict(self._lists)
+        for fieldname, terms in self._counted.items():
+            for term, counted in terms.items():
+                key = (fieldname, term.encode("utf-8"))
+                earlier = self._lists.get(key)
+                if earlier is None:
+                    merged[key] = counted
+                else:  # the same term from a merged segment too: one kind of list
+                    earlier.extend(_expanded(counted))
+                    self._unordered.add(key)
         self._counted.clear()
-        for key in sorted(lists):
-            postings = lists[key]
-            if key in self._unordered:
+        for key in sorted(merged):
+            postings = merged[key]
+            if key in self._unordered and not isinstance(postings, CountedPostings):
                 postings.sort()
             yield key[0], key[1], postings
 
     def iter_postings(self) -> Iterator[Posting]:
         """Every posting, ordered by field, term and document (what the codec needs)."""
         for fieldname, tbytes, postings in self._sorted():
-            for docnum, weight, vbytes in postings:
+            for docnum, weight, vbytes in _expanded(postings):
                 yield fieldname, tbytes, docnum, weight, vbytes
 
     def write(self, fieldwriter: Any, schema: Any) -> None:
         """Write every term's postings: through `term_writer` (a term at a
         time) for the codec errkb uses, else through Whoosh's own loop."""
-        from .term_writer import can_write, write_terms
-
         if can_write(fieldwriter):
             write_terms(fieldwriter, schema, self._sorted())
         else:
@@ -102,6 +104,13 @@ class TermPool:
         self._lists.clear()
         self._counted.clear()
         self._unordered.clear()
+
+
+def _expanded(postings: Postings) -> list[tuple[int, float, bytes]]:
+    """(document, weight, value) per posting, whichever kind of list."""
+    if isinstance(postings, CountedPostings):
+        return [(doc, float(count), pack_uint(count)) for doc, count in zip(postings[::2], postings[1::2], strict=True)]
+    return postings
 
 
 @contextmanager

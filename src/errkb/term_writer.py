@@ -14,17 +14,30 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from pickle import dumps
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.system import pack_ushort
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-#: A term's postings: (document number, weight, value bytes), in document order.
-Postings = list[tuple[int, float, bytes]]
+
+class CountedPostings(list[int]):
+    """A term's postings in a field of counted terms (Whoosh's `Frequency`
+    format), flat: [document, count, document, count, ...] in document
+    order. Weight = count and value = the count packed, made per block when
+    written: no tuple or bytes object per posting while a build runs."""
+
+
+#: A term's postings: (document number, weight, value bytes) in document
+#: order, or counted ones.
+Postings = list[tuple[int, float, bytes]] | CountedPostings
+
+#: One block as W3 writes it: ids, weights (as stored: float32), the highest
+#: weight, the weights minified, the values.
+Block = tuple[Sequence[int], array, float, Any, Sequence[bytes]]
 
 _BLOCK_LENGTH = struct.Struct("!i")
 _TERM_INFO = struct.Struct("!BfIBBfII")  # W3TermInfo._struct
@@ -44,6 +57,33 @@ def can_write(fieldwriter: Any) -> bool:
         and getattr(codec, "_inlinelimit", None) == 1
         and getattr(codec, "length_stats", True) is False
     )
+
+
+def _minified(stored: array) -> Any:
+    """W3's block weights: None when all 1, one number when all equal."""
+    if all(w == 1.0 for w in stored):
+        return None
+    return stored[0] if all(w == stored[0] for w in stored) else tuple(stored)
+
+
+def _blocks(postings: Postings, limit: int) -> Iterator[Block]:
+    """A term's postings, `limit` at a time."""
+    if isinstance(postings, CountedPostings):
+        for first in range(0, len(postings), 2 * limit):
+            ids = postings[first:first + 2 * limit:2]
+            counts = postings[first + 1:first + 2 * limit:2]
+            stored = array("f", counts)
+            top = max(counts)
+            yield ids, stored, (float(top) if top > 0 else 0), _minified(stored), list(map(pack_uint, counts))
+    elif len(postings) == 1:  # most terms: one posting, without the loops below
+        docnum, weight, value = postings[0]
+        stored = array("f", (weight,))
+        yield (docnum,), stored, max(0, weight), (None if stored[0] == 1.0 else stored[0]), (value,)
+    else:
+        for first in range(0, len(postings), limit):
+            docs, weights, values = zip(*postings[first:first + limit], strict=True)
+            stored = array("f", weights)
+            yield docs, stored, max(0, *weights), _minified(stored), values
 
 
 def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes, Postings]]) -> None:
@@ -70,40 +110,26 @@ def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes,
         chunks = [WHOOSH3_HEADER_MAGIC]
         total_weight = 0.0
         top_weight: float = 0
-        count = len(postings)
-        for first in range(0, count, limit):
-            if count == 1:  # most terms: one posting, without the general case's loops
-                docnum, weight, value = postings[0]
-                ids, values = (docnum,), (value,)
-                stored = array("f", (weight,))
-                block_top = max(0, weight)
-                mini_weights: Any = None if stored[0] == 1.0 else stored[0]
-                gaps: tuple[int, ...] = ids
-            else:
-                ids, weights, values = zip(*postings[first:first + limit], strict=True)
-                stored = array("f", weights)
-                block_top = max(0, *weights)
-                if all(w == 1.0 for w in stored):
-                    mini_weights = None
-                elif all(w == stored[0] for w in stored):
-                    mini_weights = stored[0]
-                else:
-                    mini_weights = tuple(stored)
-                gaps = (ids[0], *(b - a for a, b in pairwise(ids)))
+        first_id = last_id = count = 0
+        for ids, stored, block_top, mini_weights, values in _blocks(postings, limit):
             if fixedsize is None or fixedsize < 0:
-                mini_values: Any = values
+                mini_values: Any = tuple(values)
             elif fixedsize == 0:
                 mini_values = None
             else:
                 mini_values = b"".join(values)
+            gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
             data = dumps((gaps, mini_weights, mini_values), 2)
             if compression:
                 data = zlib.compress(data, compression)
             info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-            length = len(info) + len(data)
-            chunks += (_BLOCK_LENGTH.pack(-length if first + limit >= count else length), info, data)
+            chunks += (_BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
             total_weight += sum(stored)
             top_weight = max(top_weight, block_top)
+            first_id = ids[0] if not count else first_id
+            last_id = ids[-1]
+            count += len(ids)
+        chunks[-3] = _BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
         block_bytes = b"".join(chunks)
         postfile.write(block_bytes)
 
@@ -112,7 +138,7 @@ def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes,
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
         value = _TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
-                                postings[0][0], postings[-1][0]) + _EXTENT.pack(start, len(block_bytes))
+                                first_id, last_id) + _EXTENT.pack(start, len(block_bytes))
         position = termfile.tell()
         positions.append(position)
         termfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
