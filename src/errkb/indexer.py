@@ -248,7 +248,7 @@ def update_index(
 
             was_indexed = {e.indexed_id for e in old.values() if e.indexed_id}
             to_delete: set[str] = set()
-            share = _Share(helper, [], lambda name: _reparse(kb_dir, name, today, max_age_days))
+            helper_names: list[str] = []
             to_add: list[Article] = []
             for name, entry in entries.items():
                 errors = entry.errors + link_errors.get(name, [])
@@ -263,7 +263,7 @@ def update_index(
                     if article is not None:
                         to_add.append(article)
                     elif name in done.parsed_by_helper:
-                        share.names.append(name)
+                        helper_names.append(name)
                     else:
                         wanted = None
                     if wanted:
@@ -279,21 +279,27 @@ def update_index(
             now_indexed = {e.indexed_id for e in entries.values() if e.indexed_id}
             report.removed = sorted(was_indexed - now_indexed)
 
-            if base is not None and not to_delete and not to_add and not share.names:
+            written: list[Path] = []
+
+            def write_manifest(folder: Path) -> None:
+                files_part = {name: entry.as_dict() for name, entry in entries.items()}
+                store.write_manifest(folder, {"kb_dir": str(kb_dir.resolve()), "files": files_part})
+                written.append(folder)
+
+            if base is not None and not to_delete and not to_add and not helper_names:
                 generation = base
                 ix_count = sum(1 for e in entries.values() if e.indexed_id)
             else:
                 generation_dir = store.prepare_generation(index_dir, base)
+                share = _Share(helper, helper_names, lambda name: _reparse(kb_dir, name, today, max_age_days),
+                               lambda: write_manifest(generation_dir))
                 ix_count = _write(generation_dir, base is None, to_delete, to_add, progress, share)
                 generation = generation_dir.name
         finally:
             if helper is not None:
                 helper.stop()
-        manifest = {
-            "kb_dir": str(kb_dir.resolve()),
-            "files": {name: entry.as_dict() for name, entry in entries.items()},
-        }
-        store.write_manifest(index_dir / generation, manifest)
+        if index_dir / generation not in written:
+            write_manifest(index_dir / generation)
         store.write_pointer(
             index_dir,
             store.Pointer(generation, __version__, SCHEMA_VERSION, fingerprint(files), ix_count, time.time()),
@@ -319,12 +325,13 @@ def _reparse(kb_dir: Path, name: str, today: date, max_age_days: int) -> Article
 
 
 class _Share(NamedTuple):
-    """The articles a helper process parsed and is to index, and how to
-    parse one here should the helper fail."""
+    """The articles a helper process parsed and is to index, how to parse
+    one here should the helper fail, and what to do while it finishes."""
 
     helper: segment_helper.Helper | None
     names: list[str]
     reparse: Callable[[str], Article | None]
+    meanwhile: Callable[[], None]  # the manifest: ~0.4 s at 10,000 articles
 
 
 def _write(
@@ -395,6 +402,7 @@ def _commit_with_helper(writer: Any, share: _Share, mergetype: Any) -> None:
             segments.append(writer._finalize_segment())
         else:
             writer._close_segment()
+        share.meanwhile()
         segment = share.helper.segment() if share.helper is not None else None
         if segment is None:  # the helper failed: write its share here, as one more segment
             articles = [a for a in map(share.reparse, share.names) if a is not None]
