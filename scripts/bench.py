@@ -944,7 +944,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="comma-separated article counts (default %(default)s)")
-    parser.add_argument("--huge", action="store_true", help=f"also {HUGE_SIZE:,} articles (about half an hour at 160 articles/s)")
+    parser.add_argument("--huge", action="store_true", help=f"also {HUGE_SIZE:,} articles (generating and building it takes minutes)")
     parser.add_argument("--runs", type=int, default=15, help="end-to-end runs per command (default %(default)s)")
     parser.add_argument("--queries", type=int, default=QUERIES_PER_KIND, help="queries per kind (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_SIZE} articles, 5 runs")

@@ -114,3 +114,21 @@ def test_a_merge_of_older_segments_with_new_counted_documents_matches_whoosh(fix
     with ours.reader() as reader:
         assert len(list(reader.leaf_readers())) == 1  # merged into one segment
     assert contents(ours) == contents(theirs)
+
+
+def test_another_codec_goes_through_whoosh_s_own_postings_loop(fixture_kb: Path, tmp_path: Path,
+                                                               monkeypatch: Any) -> None:
+    """With length statistics on (not errkb's codec), the term writer does not
+    apply: the pool feeds Whoosh's `add_postings`, counted postings expanded."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from errkb import postings_pool, segment_writer
+
+    monkeypatch.setattr(segment_writer, "make_codec", lambda: W3Codec(compression=0))
+    calls: list[int] = []
+    monkeypatch.setattr(postings_pool, "write_terms", lambda *args: calls.append(1))
+    docs = documents(fixture_kb)
+    ours = build(tmp_path / "ours", docs, CountedWriter)
+    theirs = build(tmp_path / "theirs", docs, SegmentWriter, codec=W3Codec(compression=0))
+    assert not calls
+    assert contents(ours) == contents(theirs)

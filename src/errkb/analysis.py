@@ -37,16 +37,6 @@ MAX_WORD_CHARS = 40
 #: ranges took 3 ms, paid by every `kb search` process.
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
-#: Han characters (`_is_cjk`) as one regex class.
-_HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
-
-
-@lru_cache(maxsize=1)
-def _script_runs() -> re.Pattern[str]:
-    """Runs of one script (Han or not): splits a word in C instead of a
-    Python loop per character. Compiled on first use: ~2.5 ms, which a
-    `kb search` process should not pay at import."""
-    return re.compile(f"[{_HAN}]+|[^{_HAN}]+")
 
 _FOLD_PAIRS = {
     "\u3000": " ", "。": ".", "，": ",", "、": ",", "；": ";", "：": ":", "？": "?",
@@ -169,17 +159,10 @@ def terms(text: str, *, stemmed: bool = True) -> list[str]:
             term = term_of(word)
             if term is not None:
                 found.append(term)
-        elif segment_cjk is cjk_bigrams:  # Chinese, or a word mixing scripts: split into runs
-            for run in _script_runs().findall(word):
-                if not _is_cjk(run[0]):
-                    term = _word_term(run, stemmed)
-                    if term is not None:
-                        found.append(term)
-                elif len(run) == 1:
-                    found.append(run)
-                else:
-                    found.extend([run[i : i + 2] for i in range(len(run) - 1)])
-        else:  # another segmenter (scripts/eval.py --cjk jieba)
+        elif segment_cjk is cjk_bigrams and min(word) >= "\u4e00" and max(word) <= "\u9fff":
+            # All Han (the common case; min/max test it in C): its bigrams.
+            found.extend([word[i : i + 2] for i in range(len(word) - 1)] if len(word) > 1 else [word])
+        else:  # scripts mixed in one word, rarer Han blocks, or another segmenter (eval.py --cjk jieba)
             found.extend(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
     return found
 

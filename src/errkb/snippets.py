@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from .analysis import iter_tokens
+from .analysis import iter_tokens, terms
 
 MAX_SNIPPET_CHARS = 220
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
@@ -41,7 +41,7 @@ def best_snippet(card: dict[str, Any], query_terms: set[str]) -> Snippet:
     candidates = messages + [s.strip() for s in _SENTENCE.split(prose) if s.strip()]
     best: tuple[int, int, str] | None = None
     for order, text in enumerate(candidates):
-        matched = {term for term, _, _ in iter_tokens(text) if term in query_terms}
+        matched = query_terms.intersection(terms(text))
         key = (len(matched), -order)
         if best is None or key > best[:2]:
             best = (key[0], key[1], text)
