@@ -27,8 +27,8 @@ Posting = tuple[str, bytes, int, float, bytes]
 class TermPool:
     """Postings grouped by (field, term); a drop-in for Whoosh's `PostingPool`
     in a `SegmentWriter` (the methods it calls: add, iter_postings, cleanup),
-    plus a path for terms already counted (`add_counts`) and one that writes
-    a term's postings a block at a time (`write`)."""
+    plus a path for terms already counted (`add_counts`, kept flat) and a
+    commit that writes each term in one go (`write`, via `term_writer`)."""
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}

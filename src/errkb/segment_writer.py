@@ -6,9 +6,9 @@ every posting as a document is added, and four method calls with type
 checks for every posting at commit: with ~200 postings per article that was
 most of a build. Here a field given already-counted terms (`AnalysedText`
 with a {term: count} mapping) goes to the pool in one call, and the pool
-writes each term's postings a block at a time. The files are Whoosh's W3
-format, byte for byte what Whoosh's writer makes of the same postings
-(tests build both and compare).
+has each term's postings written in one go (`term_writer`). The files are
+Whoosh's W3 format, byte for byte what Whoosh's writer makes of the same
+postings (tests build both and compare).
 """
 
 from __future__ import annotations
