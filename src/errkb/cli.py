@@ -33,9 +33,41 @@ MAX_STDIN_BYTES = 8 * 1024 * 1024
 MAX_WIDTH = 100
 
 
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class Context(click.Context):
+    """Click's context, sizing help text the way Click does but without
+    importing `shutil` (with the archive modules it pulls in, half of what
+    `kb CMD --help` cost above `import click`)."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        width = self.terminal_width
+        if width is None and click.formatting.FORCED_WIDTH is None:
+            width = max(min(_terminal_columns(), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
+class Command(click.Command):
+    context_class = Context
+
+
 class DefaultGroup(click.Group):
     """A group where an unknown first word is a search: `kb "card declined"`."""
 
+    context_class = Context
+    command_class = Command
     default_command = "search"
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
