@@ -20,6 +20,7 @@ import click
 from . import __version__
 from .exitcodes import Exit
 from .tags import CAUSES, PLATFORMS
+from .termsize import terminal_columns
 from .versions import ARTICLE_FORMAT, INDEX_FORMAT, JSON_SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -33,20 +34,6 @@ MAX_STDIN_BYTES = 8 * 1024 * 1024
 MAX_WIDTH = 100
 
 
-def _terminal_columns() -> int:
-    """`shutil.get_terminal_size().columns`, without importing shutil."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 class Context(click.Context):
     """Click's context, sizing help text the way Click does but without
     importing `shutil` (with the archive modules it pulls in, half of what
@@ -55,7 +42,7 @@ class Context(click.Context):
     def make_formatter(self) -> click.HelpFormatter:
         width = self.terminal_width
         if width is None and click.formatting.FORCED_WIDTH is None:
-            width = max(min(_terminal_columns(), self.max_content_width or 80) - 2, 50)
+            width = max(min(terminal_columns(), self.max_content_width or 80) - 2, 50)
         return self.formatter_class(width=width, max_width=self.max_content_width)
 
 
