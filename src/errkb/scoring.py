@@ -146,7 +146,7 @@ class Scorer:
         factor = self.idf(field, term) * boost * (BM25_K1 + 1)
         norms = self._norm_table(field)
         for segment, base, deleted, lengths in self.segments:
-            if not segment.doc_frequency(field, term):
+            if len(self.segments) > 1 and not segment.doc_frequency(field, term):  # one: the reader said
                 continue
             length = lengths.get(field)
             if length is None:
