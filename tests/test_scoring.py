@@ -149,3 +149,27 @@ def test_a_query_reads_at_most_its_postings_budget_but_keeps_the_rarest_terms(
     rarest = sorted(unbounded.weights, key=lambda t: (-unbounded.idf[t], t))[: querying.MIN_RARE_TERMS]
     assert set(bounded.weights) == set(rarest)
     kb.close()
+
+
+def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
+    """Every term's postings decoded from the bytes (`_postings`) are the ids
+    and weights Whoosh's matcher reads; its frequencies are Whoosh's."""
+    from errkb.scoring import _blocks, _postings
+
+    scorer = Scorer(reader)
+    direct = 0
+    for field, tbytes in reader.all_terms():
+        term = tbytes.decode("utf-8")
+        assert scorer.doc_frequency(field, term) == reader.doc_frequency(field, term)
+        for (segment, _, _, _), extent in zip(scorer.segments, scorer.extents(field, term), strict=True):
+            if extent.offset < 0:
+                continue
+            direct += 1
+            ours = [(d, float(w)) for ids, ws in _postings(segment, extent) for d, w in zip(ids, ws, strict=True)]
+            theirs = [(d, float(w)) for ids, ws in _blocks(segment, field, term) for d, w in zip(ids, ws, strict=True)]
+            assert ours == theirs, (field, term)
+    assert direct  # the bytes were read, not only Whoosh's fallback
+
+
+def test_postings_decoded_from_the_bytes_are_whoosh_s(reader: Any) -> None:
+    assert_postings_read_as_whoosh_reads_them(reader)

@@ -132,3 +132,11 @@ def test_another_codec_goes_through_whoosh_s_own_postings_loop(fixture_kb: Path,
     theirs = build(tmp_path / "theirs", docs, SegmentWriter, codec=W3Codec(compression=0))
     assert not calls
     assert contents(ours) == contents(theirs)
+
+
+def test_errkb_s_own_index_reads_back_through_the_scorer_as_through_whoosh(fixture_kb: Path, tmp_path: Path) -> None:
+    from test_scoring import assert_postings_read_as_whoosh_reads_them
+
+    ix = build(tmp_path / "ours", documents(fixture_kb), CountedWriter)
+    with ix.reader() as reader:
+        assert_postings_read_as_whoosh_reads_them(reader)
