@@ -524,7 +524,9 @@ def run(cmd: Sequence[str | Path], *, cwd: Path = ROOT, sample_tree: bool = Fals
     args = [str(c) for c in cmd]
     rss_file = None
     if own_rss and hasattr(os, "fork"):
-        rss_file = Path(tempfile.mkstemp(prefix="errkb-bench-rss-")[1])
+        handle, name = tempfile.mkstemp(prefix="errkb-bench-rss-")
+        os.close(handle)
+        rss_file = Path(name)
         args = [str(PYTHON), "-S", "-c", _LAUNCHER, str(rss_file), *args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sink: Any = out if capture else subprocess.DEVNULL
