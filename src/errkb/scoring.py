@@ -29,6 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from .w3_format import BLOCK_LENGTH, EXTENT, MAGIC, TERM_INFO
+
 #: BM25F parameters. Articles are short and alike in length; K1 and B
 #: matter little (measured with `make eval`).
 BM25_B = 0.75
@@ -85,10 +87,6 @@ def _blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequence[int]
     yield one_by_one
 
 
-_TERM_INFO = struct.Struct("!BfIBBfII")  # W3TermInfo: flags, weight, doc frequency, ...
-_EXTENT = struct.Struct("!qi")  # where the postings are: offset, length
-_BLOCK_LENGTH = struct.Struct("!i")
-_MAGIC_SIZE = 4  # b"W3Bl", before a term's first block
 
 
 class Extent(NamedTuple):
@@ -107,14 +105,14 @@ def _extent(segment: Any, field: str, term: str) -> Extent:
     try:
         key = terms._keycoder(field, term.encode("utf-8"))
         position, length = terms._tindex.range_for_key(key)
-        flags, _, df = _TERM_INFO.unpack_from(terms._dbfile.get(position, length))[:3]
+        flags, _, df = TERM_INFO.unpack_from(terms._dbfile.get(position, length))[:3]
     except KeyError:  # no such term, or a field this segment lacks
         return Extent(0, -1, 0)
     except (AttributeError, struct.error):  # not a W3 segment: ask Whoosh
         return Extent(int(segment.doc_frequency(field, term)), -1, 0)
     if flags:  # postings kept inside the term table
         return Extent(df, -1, 0)
-    offset, size = _EXTENT.unpack_from(terms._dbfile.get(position + _TERM_INFO.size, _EXTENT.size))
+    offset, size = EXTENT.unpack_from(terms._dbfile.get(position + TERM_INFO.size, EXTENT.size))
     return Extent(df, offset, size)
 
 
@@ -125,12 +123,12 @@ def _postings(segment: Any, extent: Extent) -> Iterator[tuple[Sequence[int], Seq
     data (id gaps, weights: None when all 1 or one number when all equal,
     values)."""
     data = segment._terms._postfile.get(extent.offset, extent.length)
-    position = _MAGIC_SIZE
+    position = len(MAGIC)
     last = False
     while not last:
-        length = _BLOCK_LENGTH.unpack_from(data, position)[0]
+        length = BLOCK_LENGTH.unpack_from(data, position)[0]
         last = length < 0
-        position += _BLOCK_LENGTH.size
+        position += BLOCK_LENGTH.size
         block = io.BytesIO(data[position:position + abs(length)])
         count, _, _, compression, _, _ = pickle.load(block)
         rest = block.read()
@@ -139,6 +137,14 @@ def _postings(segment: Any, extent: Extent) -> Iterator[tuple[Sequence[int], Seq
             weights = [1.0 if weights is None else weights] * count
         yield list(accumulate(gaps)), weights
         position += abs(length)
+
+
+def _read(segment: Any, extent: Extent, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """A term's posting blocks in a segment: from the bytes where `extent`
+    says where they are, else through Whoosh's matcher."""
+    if not extent.df:
+        return iter(())
+    return _postings(segment, extent) if extent.offset >= 0 else _blocks(segment, field, term)
 
 
 def _length_bytes(segment: Any, field: str) -> bytes:
@@ -216,8 +222,7 @@ class Scorer:
             length = lengths.get(field)
             if length is None:
                 length = lengths[field] = _length_bytes(segment, field)
-            blocks = _postings(segment, extent) if extent.offset >= 0 else _blocks(segment, field, term)
-            for ids, weights in blocks:
+            for ids, weights in _read(segment, extent, field, term):
                 if deleted:
                     pairs = [(d, tf) for d, tf in zip(ids, weights, strict=True) if d not in deleted]
                     ids, weights = [d for d, _ in pairs], [tf for _, tf in pairs]
@@ -228,9 +233,9 @@ class Scorer:
     def docs_with(self, field: str, values: Iterable[str]) -> set[int]:
         """Live documents holding any of `values` in `field` (a tag filter)."""
         found: set[int] = set()
-        for segment, base, deleted, _ in self.segments:
-            for value in values:
-                for ids, _ in _blocks(segment, field, value):
+        for value in values:
+            for (segment, base, deleted, _), extent in zip(self.segments, self.extents(field, value), strict=True):
+                for ids, _ in _read(segment, extent, field, value):
                     found.update(base + d for d in ids if d not in deleted)
         return found
 

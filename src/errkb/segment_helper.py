@@ -63,18 +63,20 @@ class Helper:
         self._sender = threading.Thread(target=self._send_files, args=(files,), daemon=True)
         self._sender.start()
 
+    def _write(self, message: Any) -> None:
+        assert self.process.stdin is not None
+        pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.flush()
+
     def _send_files(self, files: list[tuple[str, str]]) -> None:
         with contextlib.suppress(OSError, ValueError):  # it died: `examined` finds out
-            assert self.process.stdin is not None
-            pickle.dump(files, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
+            self._write(files)
 
     def _send(self, message: Any) -> None:
         if self.failed or self.process.stdin is None:
             return
         try:
-            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
+            self._write(message)
         except OSError:  # it died: a broken pipe
             self.stop()
 

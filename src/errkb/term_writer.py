@@ -11,7 +11,6 @@ files byte for byte against Whoosh's own writer.
 
 from __future__ import annotations
 
-import struct
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,9 +18,10 @@ from itertools import pairwise
 from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
+
+from .w3_format import BLOCK_LENGTH, EXTENT, KEY_VALUE_LENGTHS, MAGIC, TERM_INFO
 
 
 class CountedPostings(list[int]):
@@ -39,10 +39,6 @@ Postings = list[tuple[int, float, bytes]] | CountedPostings
 #: weight, the weights minified, the values.
 Block = tuple[Sequence[int], array, float, Any, Sequence[bytes]]
 
-_BLOCK_LENGTH = struct.Struct("!i")
-_TERM_INFO = struct.Struct("!BfIBBfII")  # W3TermInfo._struct
-_EXTENT = struct.Struct("!qi")  # pack_long(offset) + pack_int(length)
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables._lengths
 #: Block statistics W3 keeps for pruning; errkb's codec keeps no lengths.
 _NO_LENGTH = length_to_byte(None)
 _ZERO_LENGTH = length_to_byte(0)
@@ -107,7 +103,7 @@ def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes,
 
         # The postings, a block of up to `limit` at a time.
         start = postfile.tell()
-        chunks = [WHOOSH3_HEADER_MAGIC]
+        chunks = [MAGIC]
         total_weight = 0.0
         top_weight: float = 0
         first_id = last_id = count = 0
@@ -123,13 +119,13 @@ def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes,
             if compression:
                 data = zlib.compress(data, compression)
             info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-            chunks += (_BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
+            chunks += (BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
             total_weight += sum(stored)
             top_weight = max(top_weight, block_top)
             first_id = ids[0] if not count else first_id
             last_id = ids[-1]
             count += len(ids)
-        chunks[-3] = _BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
+        chunks[-3] = BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
         block_bytes = b"".join(chunks)
         postfile.write(block_bytes)
 
@@ -137,11 +133,11 @@ def write_terms(fieldwriter: Any, schema: Any, terms: Iterable[tuple[str, bytes,
         key = fieldkey + tbytes
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
-        value = _TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
-                                first_id, last_id) + _EXTENT.pack(start, len(block_bytes))
+        value = TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
+                                first_id, last_id) + EXTENT.pack(start, len(block_bytes))
         position = termfile.tell()
         positions.append(position)
-        termfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
+        termfile.write(KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
         hashed = hash_key(key)
         buckets[hashed & 255].append((hashed, position))
         lastkey = key
