@@ -1,9 +1,16 @@
-"""`make eval`: search quality on graded queries, errkb beside plain Whoosh.
+"""`make eval`: search quality on every graded query set, errkb beside plain Whoosh.
 
-Prints hit@1, R@3, MRR, nDCG@5, no-result and confident shares per query kind
-and overall, for errkb's real search path and for a plain-Whoosh baseline
-built from the same articles; then how many of errkb's own off-topic queries
-are reported as "no confident match". Writes build/eval.json.
+Sets, side by side:
+- dev      ../shared/eval/dev.jsonl (40 queries; absent in a user's clone)
+- tuning   eval/tuning.jsonl  — half of the blind queries; the only ones tuned on
+- heldout  eval/heldout.jsonl — the other half; looked at only to report
+Off-topic (should come back "not confident"): eval/offtopic.txt (errkb's own),
+eval/offtopic-tuning.jsonl, eval/offtopic-heldout.jsonl.
+Traditional Chinese: the queries of each set that carry a `q_hant` variant,
+hit@1 as written beside hit@1 in Traditional characters.
+
+`--sets dev,tuning --misses` is the tuning loop: misses are never listed for
+the held-out sets. Writes build/eval.json.
 """
 
 from __future__ import annotations
@@ -18,74 +25,130 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from errkb.evaluation import (  # noqa: E402
+    Judged,
+    Ranker,
+    Scores,
     baseline_ranker,
     errkb_ranker,
     evaluate,
+    load_offtopic,
     load_queries,
     not_confident_share,
+    traditional_pairs,
 )
 from errkb.kb import KnowledgeBase  # noqa: E402
 
-DEFAULT_QUERIES = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-OFFTOPIC = ROOT / "eval" / "offtopic.txt"
+EVAL = ROOT / "eval"
+GRADED = {
+    "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
+    "tuning": EVAL / "tuning.jsonl",
+    "heldout": EVAL / "heldout.jsonl",
+}
+OFFTOPIC = {
+    "own": EVAL / "offtopic.txt",
+    "tuning": EVAL / "offtopic-tuning.jsonl",
+    "heldout": EVAL / "offtopic-heldout.jsonl",
+}
+HELD_OUT = {"heldout"}
 METRICS = ("hit@1", "R@3", "MRR", "nDCG@5", "no_result", "confident")
 
 
-def use_jieba() -> None:
-    """Segment Chinese with jieba's search mode instead of bigrams, in this process."""
-    import jieba
+def cell(ours: float, theirs: float) -> str:
+    return f"{ours:.3f} / {theirs:.3f}"
 
-    from errkb import analysis
 
-    def jieba_terms(run: str, start: int):  # type: ignore[no-untyped-def]
-        for word, begin, end in jieba.tokenize(run, mode="search"):
-            yield word, start + begin, start + end
-
-    analysis.segment_cjk = jieba_terms
+def print_sets(results: dict[str, dict[str, dict[str, Scores]]]) -> None:
+    names = list(results)
+    width = 15
+    print(f"{'':<12}" + "".join(f"{n + ' (' + str(results[n]['errkb']['all'].n) + ')':>{width + 2}}" for n in names))
+    print(f"{'':<12}" + "".join(f"{'errkb / whoosh':>{width + 2}}" for _ in names))
+    for metric in METRICS:
+        row = "".join(
+            f"{cell(results[n]['errkb']['all'].averaged()[metric], results[n]['baseline']['all'].averaged()[metric]):>{width + 2}}"
+            for n in names)
+        print(f"{metric:<12}{row}")
+    kinds = sorted({k for n in names for k in results[n]["errkb"] if k != "all"})
+    print("\nhit@1 per kind (n)")
+    for kind in kinds:
+        row = ""
+        for n in names:
+            mine, theirs = results[n]["errkb"].get(kind), results[n]["baseline"].get(kind)
+            text = "" if mine is None or theirs is None else (
+                f"{cell(mine.averaged()['hit@1'], theirs.averaged()['hit@1'])} ({mine.n})")
+            row += f"{text:>{width + 7}}"
+        print(f"{kind:<12}{row}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="JSON Lines of graded queries")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(GRADED),
+                        help="comma-separated graded sets to run (default: all of %(default)s)")
+    parser.add_argument("--queries", type=Path, help="one more JSON Lines file of graded queries, as set 'extra'")
     parser.add_argument("--kb-dir", type=Path, default=ROOT / "kb")
-    parser.add_argument("--misses", action="store_true", help="list the queries errkb does not rank first")
+    parser.add_argument("--misses", action="store_true",
+                        help="list the queries errkb does not rank first (never for held-out sets)")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "eval.json")
-    parser.add_argument("--cjk", choices=["bigram", "jieba"], default="bigram",
-                        help="Chinese segmentation to measure (jieba must be installed; not a dependency)")
     args = parser.parse_args()
-    if args.cjk == "jieba":
-        use_jieba()
-    if not args.queries.exists():
-        print(f"eval: no query set at {args.queries} (it lives in ../shared, beside the repository)", file=sys.stderr)
+
+    wanted = [name.strip() for name in args.sets.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in GRADED]
+    if unknown:
+        print(f"eval: unknown set {unknown[0]!r} (sets: {', '.join(GRADED)})", file=sys.stderr)
         return 2
-    queries = load_queries(args.queries)
-    offtopic = [line.strip() for line in OFFTOPIC.read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+    sets: dict[str, list[Judged]] = {}
+    for name in wanted:
+        if GRADED[name].exists():
+            sets[name] = load_queries(GRADED[name])
+        else:
+            print(f"eval: skipping {name}: no file at {GRADED[name]}", file=sys.stderr)
+    if args.queries:
+        sets["extra"] = load_queries(args.queries)
+    if not sets:
+        print("eval: no query set found", file=sys.stderr)
+        return 2
+    offtopic = {name: load_offtopic(path) for name, path in OFFTOPIC.items()
+                if path.exists() and (name not in HELD_OUT or name in wanted or name == "own")}
+
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase(args.kb_dir, Path(tmp) / "index")
-        ours = errkb_ranker(kb)
-        base = baseline_ranker(args.kb_dir, Path(tmp) / "baseline")
-        results = {"errkb": evaluate(queries, ours), "baseline": evaluate(queries, base)}
-        off = {"errkb": not_confident_share(offtopic, ours), "baseline": not_confident_share(offtopic, base)}
+        rankers: dict[str, Ranker] = {
+            "errkb": errkb_ranker(kb),
+            "baseline": baseline_ranker(args.kb_dir, Path(tmp) / "baseline"),
+        }
+        results = {name: {who: evaluate(queries, rank) for who, rank in rankers.items()}
+                   for name, queries in sets.items()}
+        off = {name: {who: not_confident_share(queries, rank) for who, rank in rankers.items()}
+               for name, queries in offtopic.items()}
+        hant = {}
+        for name, queries in sets.items():
+            written, traditional = traditional_pairs(queries)
+            if written:
+                hant[name] = {"n": len(written),
+                              "as written": evaluate(written, rankers["errkb"])["all"].averaged()["hit@1"],
+                              "traditional": evaluate(traditional, rankers["errkb"])["all"].averaged()["hit@1"]}
+        kb.close()
 
-    print(f"{len(queries)} queries from {args.queries}; articles from {args.kb_dir}")
-    print(f"{'kind':<11} {'n':>3}  " + "  ".join(f"{m:>17}" for m in METRICS))
-    print(f"{'':<11} {'':>3}  " + "  ".join(f"{'errkb / baseline':>17}" for _ in METRICS))
-    kinds = ["all"] + sorted(k for k in results["errkb"] if k != "all")
-    table = {}
-    for kind in kinds:
-        mine = results["errkb"][kind].averaged()
-        theirs = results["baseline"][kind].averaged()
-        table[kind] = {"errkb": mine, "baseline": theirs}
-        cells = "  ".join(f"{mine[m]:>8.3f} / {theirs[m]:<6.3f}" for m in METRICS)
-        print(f"{kind:<11} {mine['n']:>3}  {cells}")
-    print(f"off-topic ({len(offtopic)} own queries) reported not confident: "
-          f"errkb {off['errkb']:.2f} / baseline {off['baseline']:.2f}")
+    print(f"articles from {args.kb_dir}; sets: " + ", ".join(f"{n} {len(q)}" for n, q in sets.items()))
+    print_sets(results)
+    print("\noff-topic reported not confident (errkb / whoosh)")
+    for name, share in off.items():
+        print(f"  {name:<10} {len(offtopic[name]):>4}  {cell(share['errkb'], share['baseline'])}")
+    if hant:
+        print("\nTraditional Chinese, hit@1: queries with a q_hant variant, as written / in Traditional")
+        for name, row in hant.items():
+            print(f"  {name:<10} {row['n']:>4}  {row['as written']:.3f} / {row['traditional']:.3f}")
     if args.misses:
-        for query in results["errkb"]["all"].misses:
-            print(f"  miss: {query}")
+        for name, result in results.items():
+            if name in HELD_OUT:
+                print(f"  ({name}: misses not listed — a held-out set is looked at only to report)")
+                continue
+            for query, got, want in result["errkb"]["all"].misses:
+                print(f"  miss [{name}] want {want}, got {got}: {query[:300]!r}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"kinds": table, "offtopic_not_confident": off}, indent=2), encoding="utf-8")
+    table = {name: {who: {kind: scores.averaged() for kind, scores in by_kind.items()}
+                    for who, by_kind in result.items()} for name, result in results.items()}
+    args.out.write_text(json.dumps({"sets": table, "offtopic_not_confident": off, "traditional": hant},
+                                   indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
 
 

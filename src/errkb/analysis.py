@@ -1,7 +1,9 @@
 """One analyzer for English, Chinese and mixed text, used to index and to query.
 
-- Full-width letters, digits and CJK punctuation are folded to ASCII one
-  character for one, so character offsets (for highlighting) stay true.
+- Full-width letters, digits and CJK punctuation are folded to ASCII, and
+  Traditional Chinese characters to Simplified (OpenCC's character table,
+  `hant.py`), one character for one, so character offsets (for
+  highlighting) stay true.
 - English: lowercased, stop words dropped, Porter-stemmed (cached).
 - Chinese: each run of Han characters becomes overlapping bigrams (a single
   character stays a unigram). Bigrams find words inside longer words
@@ -26,6 +28,7 @@ from functools import lru_cache
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.porter import stem as _porter_stem
 
+from .hant import SIMPLIFIED, TRADITIONAL
 from .versions import ANALYZER_VERSION
 
 __all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "fold", "iter_tokens", "stem", "terms"]
@@ -46,6 +49,7 @@ _FOLD_PAIRS = {
 }
 FOLD_TABLE: dict[int, str] = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
 FOLD_TABLE.update({ord(k): v for k, v in _FOLD_PAIRS.items()})
+FOLD_TABLE.update(str.maketrans(TRADITIONAL, SIMPLIFIED))
 
 #: English function words, plus the filler of questions and chat ("how do I
 #: get it back", "tried again", "please", "anymore"): in a knowledge base of
@@ -56,7 +60,8 @@ STOP_WORDS: frozenset[str] = frozenset(
 
 
 def fold(text: str) -> str:
-    """Full-width and CJK punctuation to ASCII, one character for one."""
+    """Full-width and CJK punctuation to ASCII and Traditional Chinese to
+    Simplified, one character for one."""
     return text.translate(FOLD_TABLE)
 
 

@@ -25,6 +25,8 @@ class Judged:
     query: str
     relevant: dict[str, int]
     kind: str
+    #: The same query as a Traditional-Chinese writer would put it, if it has Chinese.
+    hant: str = ""
 
 
 def load_queries(path: Path) -> list[Judged]:
@@ -33,8 +35,26 @@ def load_queries(path: Path) -> list[Judged]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            queries.append(Judged(row["q"], dict(row.get("relevant", {})), row.get("kind", "all")))
+            queries.append(Judged(row["q"], dict(row.get("relevant", {})), row.get("kind", "all"),
+                                  row.get("q_hant", "")))
     return queries
+
+
+def load_offtopic(path: Path) -> list[str]:
+    """Off-topic queries: JSON Lines with a "q" each, or plain lines (# comments)."""
+    queries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        queries.append(json.loads(line)["q"] if line.startswith("{") else line)
+    return queries
+
+
+def traditional_pairs(queries: list[Judged]) -> tuple[list[Judged], list[Judged]]:
+    """The queries that have a Traditional variant, as written and in Traditional."""
+    simplified = [q for q in queries if q.hant]
+    return simplified, [Judged(q.hant, q.relevant, q.kind) for q in simplified]
 
 
 def dcg(gains: Iterable[float]) -> float:
@@ -63,7 +83,8 @@ class Scores:
     ndcg5: float = 0.0
     empty: float = 0.0
     confident: float = 0.0
-    misses: list[str] = field(default_factory=list)
+    #: (query, the top three ids, the wanted id) of each query not answered first.
+    misses: list[tuple[str, list[str], str]] = field(default_factory=list)
 
     def add(self, judged: Judged, ranked: list[str], confident: bool) -> None:
         rank = first_rank(ranked, judged.relevant)
@@ -75,7 +96,8 @@ class Scores:
         self.empty += not ranked
         self.confident += confident
         if rank != 1:
-            self.misses.append(judged.query)
+            wanted = max(judged.relevant, key=lambda doc: judged.relevant[doc])
+            self.misses.append((judged.query, ranked[:3], wanted))
 
     def averaged(self) -> dict[str, float]:
         n = self.n or 1

@@ -125,7 +125,7 @@ class Plan:
         self.idf: dict[str, float] = {}  # every query term, known or not
         self.unknown: list[str] = []  # typed words the index lacks
         self.corrections: dict[str, str] = {}  # typed word -> index word
-        self.fixed_terms: dict[str, str] = {}  # unknown term -> corrected term
+        self.fixed_terms: dict[str, set[str]] = {}  # unknown term -> its corrected term(s)
         self.stand_ins: dict[str, set[str]] = {}  # query term -> its synonyms searched
         self.synonym_groups: list[dict[str, float]] = []  # each: one disjunction-max clause
 
@@ -197,10 +197,11 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
         if best is None:
             continue
         plan.corrections[word] = best
-        fixed = stem(best)
-        plan.fixed_terms[term] = fixed
-        if fixed not in plan.weights:
-            plan.weights[fixed] = FUZZY_WEIGHT
+        for part in best.split():
+            fixed = stem(part)
+            plan.fixed_terms.setdefault(term, set()).add(fixed)
+            if fixed not in plan.weights:
+                plan.weights[fixed] = FUZZY_WEIGHT
 
     # Synonyms follow the rule for common words: in a big knowledge base an
     # alternative found in a large share of the articles is not searched.
@@ -228,17 +229,34 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
     return plan
 
 
+def _known(reader: Any, word: str) -> bool:
+    return bool(word) and reader.doc_frequency("words", word) > 0
+
+
+def _swaps(word: str) -> list[str]:
+    """`word` with two adjacent letters exchanged (crad -> card), each way."""
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]]
+
+
 def _closest_word(reader: Any, word: str) -> str | None:
-    """The most common index word within a small edit distance of `word`."""
+    """The index word a typo most likely stands for: the fewest edits first
+    (an adjacent swap counts as one, as people make it), then the most
+    common; else two index words run together (facescan -> face scan)."""
     maxdist = 1 if len(word) <= 5 else 2
-    candidates = [
-        w.decode("utf-8") if isinstance(w, bytes) else w
-        for w in reader.terms_within("words", word, maxdist, prefix=1)
-    ]
-    candidates = [c for c in candidates if c != word]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda c: (reader.doc_frequency("words", c), -abs(len(c) - len(word)), c))
+    found: dict[str, int] = {swap: 1 for swap in _swaps(word) if _known(reader, swap)}
+    for distance in range(1, maxdist + 1):
+        for candidate in reader.terms_within("words", word, distance, prefix=1):
+            text = candidate.decode("utf-8") if isinstance(candidate, bytes) else candidate
+            found.setdefault(text, distance)
+    found.pop(word, None)
+    if found:
+        return min(found, key=lambda c: (found[c], -reader.doc_frequency("words", c), abs(len(c) - len(word)), c))
+    low = FUZZY_WORD_CHARS[0] - 1
+    splits = [(word[:i], word[i:]) for i in range(low, len(word) - low + 1)]
+    known = [pair for pair in splits if _known(reader, pair[0]) and _known(reader, pair[1])]
+    if known:
+        return " ".join(max(known, key=lambda p: min(reader.doc_frequency("words", w) for w in p)))
+    return None
 
 
 def build_clauses(parsed: ParsedQuery, plan: Plan, scorer: Scorer) -> list[Clause]:

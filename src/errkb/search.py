@@ -199,7 +199,7 @@ def explained(matched: set[str], plan: Plan) -> tuple[float, float]:
     for term, idf in plan.idf.items():
         if term in matched:
             got += idf
-        elif plan.fixed_terms.get(term) in matched:
+        elif plan.fixed_terms.get(term, set()) & matched:
             got += idf * FUZZY_WEIGHT
         elif plan.stand_ins.get(term, set()) & matched:
             got += idf * SYNONYM_WEIGHT

@@ -7,8 +7,8 @@ from __future__ import annotations
 #: change that old articles would fail.
 ARTICLE_FORMAT = 1
 #: Bump when the analyzer's tokens change: an index built with another
-#: version is rebuilt automatically.
-ANALYZER_VERSION = 2
+#: version is rebuilt automatically (3: Traditional Chinese folded to Simplified).
+ANALYZER_VERSION = 3
 #: Bump when the index fields or its files change (5: separate segment
 #: files, which searches memory-map, instead of compound ones).
 SCHEMA_REVISION = 5
