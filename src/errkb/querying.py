@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 from .analysis import fold, iter_tokens
+from .salience import LineWeights
 from .scoring import Alternative, Clause, Scorer
 from .synonyms import Synonyms
 
@@ -92,6 +93,7 @@ class ParsedQuery(NamedTuple):
     truncated: bool
     term_counts: Counter[str]
     surface: dict[str, str]  # term -> a word as typed, for typo correction
+    salience: dict[str, float]  # term -> the weight of the most message-like line it is on
     codes: list[str]
     platforms: list[str]
 
@@ -106,14 +108,17 @@ def parse_query(text: str) -> ParsedQuery:
     text = text[:MAX_QUERY_CHARS].replace("\x00", " ")
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
+    salience: dict[str, float] = {}
     folded = fold(text)
     lowered = folded.lower()
+    lines = LineWeights(folded)
     for term, start, end in iter_tokens(text):
         if term not in counts and len(counts) >= MAX_LOOKUPS:
             continue
         counts[term] += 1
         surface.setdefault(term, lowered[start:end])
-    return ParsedQuery(text, truncated, counts, surface, code_candidates(folded), platforms_named(text))
+        salience[term] = max(salience.get(term, 0.0), lines.at(start))
+    return ParsedQuery(text, truncated, counts, surface, salience, code_candidates(folded), platforms_named(text))
 
 
 class Plan:
@@ -163,7 +168,7 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
             plan.idf[term] = max_idf
             plan.unknown.append(term)
             continue
-        idf = _idf(df, total)
+        idf = _idf(df, total) * parsed.salience[term]
         plan.idf[term] = idf
         known.append((idf, term))
     known.sort(key=lambda item: (-item[0], item[1]))
@@ -184,7 +189,7 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
         if budget < cost and len(plan.weights) >= MIN_RARE_TERMS:
             break
         budget -= cost
-        plan.weights[term] = 1.0
+        plan.weights[term] = parsed.salience[term]
 
     tried = 0 if len(parsed.term_counts) <= FUZZY_MAX_QUERY_TERMS else MAX_FUZZY_WORDS
     for term in plan.unknown:

@@ -4,11 +4,14 @@ The groups live in `data/synonyms.txt` (one group a line). Each entry is
 analysed with the index analyzer, so "Rejected" and "rejects" both meet the
 group of "declined". A Chinese entry fires when it appears anywhere in the
 pasted text (封 in 封了 or 解封, which bigrams would split differently); an
-English entry fires when all its terms are in the query.
+English word fires when its term is in the query, and an English phrase
+("blank page", "sign up") only where the query says it, words in that order:
+its stop words ("up") carry meaning that its terms alone would lose.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -27,11 +30,22 @@ class Entry(NamedTuple):
 
     text: str
     terms: tuple[str, ...]
+    phrase: re.Pattern[str] | None  # for an English entry of several words
 
     def fires(self, query_terms: set[str], query_text: str) -> bool:
         if _is_han(self.text):
             return self.text in query_text
+        if self.phrase is not None:
+            return self.phrase.search(query_text) is not None
         return bool(self.terms) and set(self.terms) <= query_terms
+
+
+def _entry(text: str) -> Entry:
+    words = text.split()
+    phrase = None
+    if len(words) > 1 and not _is_han(text):
+        phrase = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+    return Entry(text, tuple(terms(text)), phrase)
 
 
 class Expansion(NamedTuple):
@@ -74,7 +88,7 @@ def parse(text: str) -> Synonyms:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        entries = tuple(dict.fromkeys(Entry(e.strip(), tuple(terms(e))) for e in line.split(",") if e.strip()))
+        entries = tuple(dict.fromkeys(_entry(e.strip()) for e in line.split(",") if e.strip()))
         if len(entries) > 1:
             groups.append(entries)
     return Synonyms(tuple(groups))

@@ -1,0 +1,70 @@
+"""What makes search hold on queries nobody tuned it for: typos as people make
+them, Traditional Chinese, synonyms said as phrases, and the lines of a long
+paste that carry the error. Real indexes on tests/fixtures/kb."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from errkb.kb import KnowledgeBase
+from errkb.querying import parse_query
+from errkb.salience import BACKGROUND_WEIGHT, LineWeights
+from errkb.synonyms import parse
+
+
+@pytest.fixture
+def kb(fixture_kb: Path, index_dir: Path) -> KnowledgeBase:
+    return KnowledgeBase(fixture_kb, index_dir)
+
+
+@pytest.mark.parametrize(("query", "typed", "meant", "article"), [
+    ("crad refused expried", "crad", "card", "card-expired-e1001"),  # adjacent letters swapped
+    ("paymnet gateway sytsem eror", "sytsem", "system", "gateway-system-error"),
+    ("mobilenumber does not match", "mobilenumber", "mobile number", "phone-number-differs"),  # run together
+])
+def test_typos_are_corrected_and_suggested(kb: KnowledgeBase, query: str, typed: str, meant: str,
+                                           article: str) -> None:
+    result = kb.search(query)
+    assert result.hits[0].id == article
+    assert result.suggestion is not None and meant in result.suggestion and typed not in result.suggestion
+
+
+def test_traditional_chinese_finds_the_simplified_article(kb: KnowledgeBase) -> None:
+    simplified = kb.search("手机号与银行预留手机号不一致")
+    traditional = kb.search("手機號與銀行預留手機號不一致")
+    assert traditional.hits[0].id == simplified.hits[0].id == "phone-number-differs"
+    assert traditional.hits[0].exact_message  # the whole message, matched across scripts
+
+
+def test_phrase_synonym_fires_only_as_said() -> None:
+    synonyms = parse("stuck, blank page, timeout\n")
+    said = parse_query("the checkout shows a blank page")
+    apart = parse_query("the page was not blank before")
+    assert synonyms.expand(set(said.term_counts), said.text)
+    assert not synonyms.expand(set(apart.term_counts), apart.text)
+
+
+def test_message_lines_of_a_paste_outweigh_the_chatter() -> None:
+    paste = ("[10:02] Tom: are you coming to lunch\n"
+             "[10:03] me: buying a lamp, one sec\n"
+             '[10:05] me: it says "Payment declined by the issuing bank"\n'
+             "[10:06] Tom: my passport photo is awful lol\n")
+    parsed = parse_query(paste)
+    assert parsed.salience["declin"] == 1.0
+    assert parsed.salience["passport"] == BACKGROUND_WEIGHT
+
+
+def test_short_queries_and_all_message_pastes_keep_full_weight() -> None:
+    assert parse_query("passport expired card declined").salience["passport"] == 1.0
+    lines = LineWeights("error one\nfailed two\ndeclined three\n")
+    assert {lines.at(0), lines.at(11), lines.at(22)} == {1.0}
+
+
+def test_the_error_line_of_a_chat_decides_the_answer(kb: KnowledgeBase) -> None:
+    chat = ("hey, quick one before the meeting\n"
+            "I changed my mobile number last month, new SIM and everything\n"
+            "anyway now Taobao shows: 'Card refused: the card has expired' when I pay\n"
+            "see you at 3\n")
+    assert kb.search(chat).hits[0].id == "card-expired-e1001"
