@@ -10,13 +10,17 @@ Traditional Chinese: the queries of each set that carry a `q_hant` variant,
 hit@1 as written beside hit@1 in Traditional characters.
 
 `--sets dev,tuning --misses` is the tuning loop: misses are never listed for
-the held-out sets. Writes build/eval.json.
+the held-out sets. `--grow N` adds N synthetic articles (scripts/bench.py's
+generator: the same domain words in random order) to a copy of the articles,
+to see how the figures, confidence above all, hold as a knowledge base grows.
+Writes build/eval.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -79,6 +83,17 @@ def print_sets(results: dict[str, dict[str, dict[str, Scores]]]) -> None:
         print(f"{kind:<12}{row}")
 
 
+def grown(kb_dir: Path, extra: int, target: Path) -> Path:
+    """A copy of `kb_dir` with `extra` synthetic articles beside its own."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench
+
+    bench.generate_kb(target, extra, 7, bench.Vocabulary.make(7))
+    for path in kb_dir.glob("*.md"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(GRADED),
@@ -87,6 +102,8 @@ def main() -> int:
     parser.add_argument("--kb-dir", type=Path, default=ROOT / "kb")
     parser.add_argument("--misses", action="store_true",
                         help="list the queries errkb does not rank first (never for held-out sets)")
+    parser.add_argument("--grow", type=int, default=0, metavar="N",
+                        help="add N synthetic articles to a copy of the knowledge base")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "eval.json")
     args = parser.parse_args()
 
@@ -110,10 +127,11 @@ def main() -> int:
                 if path.exists() and (name not in HELD_OUT or name in wanted or name == "own")}
 
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(args.kb_dir, Path(tmp) / "index")
+        kb_dir = grown(args.kb_dir, args.grow, Path(tmp) / "kb") if args.grow else args.kb_dir
+        kb = KnowledgeBase(kb_dir, Path(tmp) / "index")
         rankers: dict[str, Ranker] = {
             "errkb": errkb_ranker(kb),
-            "baseline": baseline_ranker(args.kb_dir, Path(tmp) / "baseline"),
+            "baseline": baseline_ranker(kb_dir, Path(tmp) / "baseline"),
         }
         results = {name: {who: evaluate(queries, rank) for who, rank in rankers.items()}
                    for name, queries in sets.items()}
@@ -128,7 +146,8 @@ def main() -> int:
                               "traditional": evaluate(traditional, rankers["errkb"])["all"].averaged()["hit@1"]}
         kb.close()
 
-    print(f"articles from {args.kb_dir}; sets: " + ", ".join(f"{n} {len(q)}" for n, q in sets.items()))
+    grew = f" and {args.grow} synthetic ones" if args.grow else ""
+    print(f"articles from {args.kb_dir}{grew}; sets: " + ", ".join(f"{n} {len(q)}" for n, q in sets.items()))
     print_sets(results)
     print("\noff-topic reported not confident (errkb / whoosh)")
     for name, share in off.items():

@@ -69,16 +69,23 @@ def looks_like_code(token: str) -> bool:
     return has_letter and (has_digit or has_sep) and len(token) <= 64
 
 
+def code_names(code: str) -> list[str]:
+    """A code and the names it goes by without its namespace prefixes, lowercased:
+    aop.ACQ.SYSTEM_ERROR is also ACQ.SYSTEM_ERROR and SYSTEM_ERROR."""
+    parts = code.lower().split(".")
+    return [".".join(parts[i:]) for i in range(len(parts)) if looks_like_code(".".join(parts[i:]))]
+
+
 def code_candidates(text: str) -> list[str]:
     """Code-like tokens of the text, lowercased (codes match case-insensitively)."""
     found: dict[str, None] = {}
     for match in _CODE.finditer(text):
         token = match.group(0).strip("._-")
         if looks_like_code(token):
-            found[token.lower()] = None
+            found.update(dict.fromkeys(code_names(token)))
             if len(found) >= MAX_CODES:
                 break
-    return list(found)
+    return list(found)[:MAX_CODES]
 
 
 def platforms_named(text: str) -> list[str]:
