@@ -48,7 +48,7 @@ FUZZY_MAX_QUERY_TERMS = 12
 
 FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "messages": 2.0, "about": 1.0, "remedy": 0.3}
 FIELD_TIEBREAK = 0.3
-SYNONYM_TIEBREAK = 0.4
+SYNONYM_TIEBREAK = 0.2
 CODE_BOOST = 40.0
 SYNONYM_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7

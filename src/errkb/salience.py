@@ -25,7 +25,8 @@ _ERROR_WORDS = re.compile(
     r"\b(?:error|errors|fail(?:ed|s|ure)?|declined?|rejected|denied|unable|cannot|can't|couldn't|"
     r"not (?:supported|allowed|available|valid)|invalid|expired?|exceed(?:ed|s)?|insufficient|"
     r"limit(?:ed)?|blocked|frozen|locked|suspended|restricted|risk|timeout|timed out|"
-    r"unsuccessful|abnormal|try again later|unavailable)\b"
+    r"unsuccessful|abnormal|try again later|unavailable|not accepted|(?:isn't|wasn't|not) working|"
+    r"(?:doesn't|does not|didn't|did not|won't|will not) (?:work|go through|accept|load))\b"
     r"|失败|错误|无法|不支持|异常|超出|超过|超限|不足|过期|失效|冻结|锁定|拒绝|限制|风险|未通过|不一致|暂不|请重新|请稍后",
     re.IGNORECASE,
 )
