@@ -163,29 +163,132 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
     raise ArticleError(path, 1, "E003", "front matter is not closed: no second '---' line")
 
 
-def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse YAML safely and note the line of each top-level key.
+#: Bounds checked on the front matter's text before YAML sees it: real front
+#: matter is ~1.5 KB, three levels deep, indented by at most six columns.
+#: (libyaml's parser slows down quadratically with flow nesting, and the C
+#: composer recurses once per level: 100,000 `[` take ~20 s, then crash it.)
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+MAX_FLOW_DEPTH = 16
+MAX_LINE_INDENT = 64
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+_LINE_INDENT = re.compile(r"^[ \t?:-]*", re.M)
 
-    Lines are file lines: the front matter starts on line 2. PyYAML is
-    imported here, not at the top: searching uses this module but never
-    parses YAML, and the import costs ~20 ms per process.
-    """
+
+def check_front_matter_bounds(path: Path, source: str) -> None:
+    """Refuse (E020) front matter too big or too deeply nested to be an
+    article's, in time linear in its length and before any YAML parsing.
+
+    The flow depth is counted over every bracket, quoted or not: a bound, not
+    a parse (a title needs 16 unbalanced brackets to trip it)."""
+    if len(source) > MAX_FRONT_MATTER_CHARS:
+        raise ArticleError(path, 2, "E020", f"front matter is {len(source)} characters; "
+                           f"the limit is {MAX_FRONT_MATTER_CHARS}")
+    depth = 0
+    for match in _FLOW_BRACKET.finditer(source):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                line = source.count("\n", 0, match.start()) + 2
+                raise ArticleError(path, line, "E020", f"front matter nests brackets more than "
+                                   f"{MAX_FLOW_DEPTH} deep")
+        elif depth:
+            depth -= 1
+    for match in _LINE_INDENT.finditer(source):
+        if match.end() - match.start() > MAX_LINE_INDENT:
+            line = source.count("\n", 0, match.start()) + 2
+            raise ArticleError(path, line, "E020", f"front matter line is indented or nested more "
+                               f"than {MAX_LINE_INDENT} columns deep")
+
+
+def _refuse_tags_and_anchors(path: Path, loader: Any) -> None:
+    """Walk the YAML events (no composing, no recursion): a tag is E004, an
+    anchor or alias E021 (an alias bomb expands a few lines into gigabytes)."""
+    import yaml
+
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 2 if event.start_mark is not None else 2
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ArticleError(path, line, "E021", "YAML anchors and aliases (&name, *name) are not allowed")
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+            raise ArticleError(path, line, "E004", f"front matter is not valid YAML: tag {tag} is not allowed")
+
+
+def _new_loader(source: str) -> Any:
     import yaml
 
     try:  # the C loader is ~10x faster; both are "safe" (no object construction)
-        loader = yaml.CSafeLoader(source)
+        return yaml.CSafeLoader(source)
     except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-        loader = yaml.SafeLoader(source)  # type: ignore[assignment]
+        return yaml.SafeLoader(source)
+
+
+def _first_bad_scalar(loader: Any, node: Any) -> Any:
+    """The first scalar under `node` that Python cannot construct (a date
+    such as 2026-02-30, a 5,000-digit number), found without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current.value, list):
+            children = [n for pair in current.value for n in (pair if isinstance(pair, tuple) else (pair,))]
+            stack.extend(reversed(children))
+            continue
+        try:
+            loader.construct_object(current)
+        except Exception:  # noqa: BLE001 - any constructor failure is the answer
+            return current
+    return node
+
+
+def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse YAML safely and note the line of each top-level key.
+
+    Lines are file lines: the front matter starts on line 2. Bounded first
+    (`check_front_matter_bounds`); tags, anchors and aliases are refused; a
+    value Python cannot construct is E004 at its own line. PyYAML is imported
+    here, not at the top: searching uses this module but never parses YAML,
+    and the import costs ~20 ms per process.
+    """
+    import yaml
+
+    check_front_matter_bounds(path, source)
+    if "!" in source or "&" in source or "*" in source:  # only then can there be a tag, anchor or alias
+        loader = _new_loader(source)
+        try:
+            _refuse_tags_and_anchors(path, loader)
+        except yaml.YAMLError:
+            pass  # reported with its line by the full parse below
+        finally:
+            loader.dispose()
+    loader = _new_loader(source)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        if isinstance(node, yaml.MappingNode):
+            data: Any = {}
+            for key_node, value_node in node.value:
+                target = key_node
+                try:
+                    key = loader.construct_object(key_node, deep=True)
+                    hash(key)
+                    target = value_node
+                    data[key] = loader.construct_object(value_node, deep=True)
+                except yaml.MarkedYAMLError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - ValueError, OverflowError, ... from a scalar
+                    bad = _first_bad_scalar(loader, target)
+                    raise ArticleError(path, bad.start_mark.line + 2, "E004",
+                                       f"front matter is not valid YAML: cannot read "
+                                       f"{str(bad.value)[:40]!r}: {str(exc)[:80]}") from None
+        else:
+            data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark is not None else 2
         problem = exc.problem or exc.context or "invalid YAML"
         raise ArticleError(path, line, "E004", f"front matter is not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ArticleError(path, 2, "E004", f"front matter is not valid YAML: {exc}") from None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        raise ArticleError(path, 2, "E004", f"front matter is not valid YAML: {str(exc)[:80]}") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):

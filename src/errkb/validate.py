@@ -39,6 +39,8 @@ RULES: dict[str, str] = {
     "E017": "messages need at least one English (en) and one Chinese (zh)",
     "E018": "file cannot be read",
     "E019": "file too large",
+    "E020": "front matter too large or nested too deeply",
+    "E021": "YAML anchor or alias",
     "W101": "same message in two articles",
     "W102": "same title in two articles",
     "W103": "tab character",
