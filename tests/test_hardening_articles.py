@@ -100,3 +100,78 @@ def test_yaml_anchors_and_aliases_are_refused(runner: CliRunner, fixture_kb: Pat
     assert browse_ids(runner, fixture_kb, index_dir) == FIXTURE_IDS
     shown = run(runner, fixture_kb, index_dir, "show", "bad", "--json")
     assert shown.exit_code == Exit.NO_MATCH and len(shown.stdout) < 10_000
+
+
+# --- row 4: a file name that is not UTF-8 --------------------------------------------------------
+
+def index_leftovers(index: Path) -> set[str]:
+    """What is in the index folder besides one live generation, its pointer and the lock."""
+    names = {p.name for p in index.iterdir()}
+    gens = {n for n in names if n.startswith("gen-")}
+    assert len(gens) <= 2
+    return names - gens - {"errkb-index.json", ".build.lock"}
+
+
+def test_non_utf8_file_name_is_reported_escaped_and_skipped(runner: CliRunner, fixture_kb: Path,
+                                                            index_dir: Path) -> None:
+    import os
+
+    bad = os.path.join(os.fsencode(fixture_kb), b"\xd6\xd0\xce\xc4.md")  # GBK for 中文
+    with open(bad, "wb") as handle:
+        handle.write(article_text("zhongwen", title="GBK name", en='"gbk"', zh='"中文"').encode())
+    for args in (["search", "daily", "limit"], ["show", "alibaba-limit"], ["index"], ["browse"]):
+        result = run(runner, fixture_kb, index_dir, *args)
+        assert result.exit_code == Exit.OK, (args, result.output)
+    assert browse_ids(runner, fixture_kb, index_dir) == FIXTURE_IDS
+    assert index_leftovers(index_dir) == set()
+    checked = run(runner, fixture_kb, index_dir, "check")
+    assert checked.exit_code == Exit.OK
+    assert "\\xd6\\xd0\\xce\\xc4.md:1: W112 " in checked.stdout
+    checked.stdout.encode("utf-8")  # printable: no lone surrogates
+
+
+# --- row 12: a FIFO or a device file named *.md ---------------------------------------------------
+
+def test_fifo_named_md_is_skipped_without_hanging(runner: CliRunner, fixture_kb: Path, index_dir: Path) -> None:
+    import os
+
+    os.mkfifo(fixture_kb / "p.md")
+    started = time.perf_counter()
+    for args in (["search", "daily", "limit"], ["index"], ["show", "alibaba-limit"]):
+        result = run(runner, fixture_kb, index_dir, *args)
+        assert result.exit_code == Exit.OK, (args, result.output)
+    checked = run(runner, fixture_kb, index_dir, "check")
+    assert "p.md:1: W111 " in checked.stdout and checked.exit_code == Exit.OK
+    assert time.perf_counter() - started < 20
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() != 0,
+                    reason="creating a device file needs root")
+def test_device_file_named_md_is_never_read(runner: CliRunner, fixture_kb: Path, index_dir: Path) -> None:
+    import os
+    import stat
+
+    os.mknod(fixture_kb / "z.md", stat.S_IFCHR | 0o644, os.makedev(1, 5))  # /dev/zero
+    result = run(runner, fixture_kb, index_dir, "check")
+    assert "z.md:1: W111 " in result.stdout and result.exit_code == Exit.OK
+    assert browse_ids(runner, fixture_kb, index_dir) == FIXTURE_IDS
+
+
+def test_a_file_swapped_for_a_fifo_after_the_scan_is_refused(tmp_path: Path) -> None:
+    import os
+
+    from errkb.validate import read_bytes
+
+    os.mkfifo(tmp_path / "p.md")
+    raw, findings = read_bytes(tmp_path / "p.md")
+    assert raw is None and [f.code for f in findings] == ["E018"]
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb import kbfiles
+    from errkb.validate import read_bytes
+
+    (tmp_path / "big.md").write_bytes(b"x" * 2000)
+    monkeypatch.setattr(kbfiles, "MAX_ARTICLE_BYTES", 1000)
+    raw, findings = read_bytes(tmp_path / "big.md")
+    assert raw is None and [f.code for f in findings] == ["E019"]

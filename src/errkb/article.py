@@ -388,11 +388,9 @@ def parse_text(path: Path, raw: bytes) -> Article:
 
 def parse_file(path: Path) -> Article:
     """Read and parse one article file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(path, 1, "E018", f"cannot read: {exc.strerror or exc}") from None
-    return parse_text(path, raw)
+    from .kbfiles import read_article_bytes
+
+    return parse_text(path, read_article_bytes(path))
 
 
 def section_plain_text(markdown_text: str) -> str:

@@ -14,9 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import kbfiles
 from .article import SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
-from .kbfiles import DEFAULT_MAX_AGE_DAYS, MAX_ARTICLE_BYTES, Skipped, scan
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, Skipped, scan
 from .tags import CAUSES, PLATFORMS
 
 RULES: dict[str, str] = {
@@ -50,6 +51,8 @@ RULES: dict[str, str] = {
     "W107": "non-article file or folder in kb/ ignored",
     "W108": "symlink in kb/ not followed",
     "W109": "unknown front matter field",
+    "W111": "not a regular file (FIFO, device, socket) in kb/: never read",
+    "W112": "file name in kb/ is not UTF-8: skipped",
 }
 
 REQUIRED = ("id", "title", "platforms", "causes", "messages", "sources")
@@ -289,14 +292,12 @@ class CheckResult:
 
 
 def read_bytes(path: Path) -> tuple[bytes | None, list[Finding]]:
-    """An article's bytes, refusing files too big to be an article."""
+    """An article's bytes: regular files only, refusing (and never reading
+    past) files too big to be an article."""
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            return None, [_finding(path, 1, "E019", f"file is {size} bytes; the limit is {MAX_ARTICLE_BYTES}")]
-        return path.read_bytes(), []
-    except OSError as exc:
-        return None, [_finding(path, 1, "E018", f"cannot read: {exc.strerror or exc}")]
+        return kbfiles.read_article_bytes(path), []
+    except ArticleError as exc:
+        return None, [_finding(path, exc.line, exc.code, exc.message)]
 
 
 def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Article | None, list[Finding]]:
