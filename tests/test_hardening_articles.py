@@ -175,3 +175,40 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path, 
     monkeypatch.setattr(kbfiles, "MAX_ARTICLE_BYTES", 1000)
     raw, findings = read_bytes(tmp_path / "big.md")
     assert raw is None and [f.code for f in findings] == ["E019"]
+
+
+# --- row 6: linear-time parsing and plain-text conversion ----------------------------------------
+
+PATHOLOGICAL = {
+    "brackets": "[" * 200_000,
+    "bracket-link": "[a](" * 50_000,
+    "backticks": "`" * 200_000,
+    "blank-lines": "\n" * 200_000 + "x",
+    "spaces": " " * 200_000 + "x",
+    "label-spaces": "1. **" + " " * 200_000 + "x:** fix",
+    "heading-spaces": "## x" + " " * 200_000 + "y",
+    "heading-hashes": "## x" + "#" * 200_000 + "y",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_parsing_and_plain_text_are_linear(name: str, tmp_path: Path) -> None:
+    from errkb.article import parse_text, section_plain_text
+
+    body = PATHOLOGICAL[name]
+    raw = article_text("slow", fixes="1. **Alipay:** ok\n" + body, what=body).encode()
+    started = time.perf_counter()
+    article = parse_text(tmp_path / "slow.md", raw)
+    for section in article.sections:
+        section_plain_text(section.text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_section_of_brackets_does_not_stall_the_build_search_triggers(runner: CliRunner, fixture_kb: Path,
+                                                                        index_dir: Path) -> None:
+    (fixture_kb / "slow.md").write_text(article_text("slow", title="Slow", en='"s"', zh='"慢"',
+                                                     what="[" * 200_000), encoding="utf-8")
+    started = time.perf_counter()
+    result = run(runner, fixture_kb, index_dir, "search", "daily", "limit")
+    assert result.exit_code == Exit.OK
+    assert time.perf_counter() - started < 10
