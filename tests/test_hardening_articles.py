@@ -212,3 +212,68 @@ def test_a_section_of_brackets_does_not_stall_the_build_search_triggers(runner: 
     result = run(runner, fixture_kb, index_dir, "search", "daily", "limit")
     assert result.exit_code == Exit.OK
     assert time.perf_counter() - started < 10
+
+
+# --- row 16: `kb new --title` goes through the YAML emitter; `make clean` keeps users' files ----
+
+@pytest.mark.parametrize("title", ["a\\", 'say "hi"\\', "a: b # c", "x\ny", "中文 'q' \\n", "- [a] &b *c !d"])
+def test_new_writes_valid_yaml_for_any_title(runner: CliRunner, fixture_kb: Path, index_dir: Path,
+                                             title: str) -> None:
+    from errkb.article import parse_file
+
+    result = run(runner, fixture_kb, index_dir, "new", "odd-title", "-p", "alipay", "-c", "limits",
+                 "--title", title)
+    assert result.exit_code == Exit.OK, result.output
+    article = parse_file(fixture_kb / "odd-title.md")
+    assert article.title == title
+    (fixture_kb / "odd-title.md").unlink()
+
+
+def test_make_clean_removes_only_errkbs_own_outputs(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    own = ["index/gen-000001/manifest.json", "index/gen-000012/_MAIN_1.toc", "index/errkb-index.json",
+           "index/.errkb-index.json.123.tmp", "index/.build.lock", "build/bench/bench.json",
+           ".pytest_cache/x", ".mypy_cache/x", ".ruff_cache/x", ".hypothesis/x",
+           "src/errkb/__pycache__/a.pyc", "tests/__pycache__/b.pyc", "scripts/__pycache__/c.pyc"]
+    users = ["index/README.txt", "index/.gitignore", "index/my-notes.txt", "index/gen-notes/keep.txt",
+             "index/gen-1x/keep", "kb/__pycache__/mine.py", "kb/a.md", "notes/__pycache__/x.pyc",
+             ".venv/lib/__pycache__/v.pyc"]
+    for name in own + users:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True, capture_output=True)
+    assert [name for name in own if (tmp_path / name).exists()] == []
+    assert [name for name in users if not (tmp_path / name).exists()] == []
+    assert not (tmp_path / "index" / "gen-000001").exists() and not (tmp_path / "build").exists()
+
+
+# --- a dangling related id: a warning, the link dropped, the article still searchable -----------
+
+def test_deleting_a_related_target_keeps_the_others_searchable(runner: CliRunner, fixture_kb: Path,
+                                                               index_dir: Path) -> None:
+    text = (fixture_kb / "phone-number-differs.md").read_text(encoding="utf-8")
+    (fixture_kb / "phone-number-differs.md").write_text(
+        text.replace("## Related\n", "## Related\n\n- `identity-outdated`: identity expired\n"
+                     "- `alibaba-limit`: the daily limit\n"), encoding="utf-8")
+    assert run(runner, fixture_kb, index_dir, "index").exit_code == Exit.OK
+    (fixture_kb / "identity-outdated.md").unlink()
+    result = run(runner, fixture_kb, index_dir, "index")
+    assert result.exit_code == Exit.OK, result.output
+    assert browse_ids(runner, fixture_kb, index_dir) == FIXTURE_IDS - {"identity-outdated"}
+    checked = run(runner, fixture_kb, index_dir, "check")
+    assert checked.exit_code == Exit.OK
+    assert "phone-number-differs.md:12: W110 " in checked.stdout
+    found = run(runner, fixture_kb, index_dir, "search", "--json", "手机号与银行预留手机号不一致")
+    assert json.loads(found.stdout)["results"][0]["id"] == "phone-number-differs"
+    for fmt in ([], ["--json"], ["--html"]):
+        shown = run(runner, fixture_kb, index_dir, "show", "phone-number-differs", *fmt)
+        assert shown.exit_code == Exit.OK
+        assert "identity-outdated" not in shown.stdout, fmt
+        assert "alibaba-limit" in shown.stdout, fmt
