@@ -33,7 +33,7 @@ def test_valid_article_has_no_findings(kb_dir: Path, write_article: WriteArticle
         ({"platforms": "taobao"}, 4, "E007"),
         ({"codes": "{a: 1}"}, 11, "E007"),
         ({"zh": '"no chinese here"'}, 6, "E017"),
-        ({"related": "[does-not-exist]"}, 12, "E016"),
+        ({"related": "[does-not-exist]"}, 12, "W110"),
         ({"fixes": "Just call the bank."}, 25, "E015"),
         ({"extra_front": "plaforms: [alipay]\n"}, 15, "W109"),
     ],

@@ -127,6 +127,28 @@ class Article:
         """The line a front-matter key is on (the opening fence when absent)."""
         return self.key_lines.get(key, 1)
 
+    def drop_related(self, known_ids: set[str]) -> Article:
+        """Forget related ids that name no article (W110): from `related` and
+        from the Related section's bullets, so no output links to nothing."""
+        if isinstance(self.meta.get("related"), list):
+            self.meta["related"] = [r for r in self.meta["related"] if not isinstance(r, str) or r in known_ids]
+        section = self.section("Related")
+        if section is None:
+            return self
+        lines = self.body.split("\n")
+        start = section.line - self.body_line + 1
+        kept = lines[:start]
+        for line in lines[start:]:
+            if heading_title(line) is not None:
+                start = -1
+            match = _RELATED_ID.match(line.strip()) if start >= 0 else None
+            if match is None or match.group(1) in known_ids:
+                kept.append(line)
+        if len(kept) != len(lines):
+            self.body = "\n".join(kept)
+            self.sections = split_sections(self.body, self.body_line)
+        return self
+
 
 def _str_list(value: Any) -> list[str]:
     if isinstance(value, str):

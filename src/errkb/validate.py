@@ -36,7 +36,6 @@ RULES: dict[str, str] = {
     "E013": "required section missing",
     "E014": "section out of order or unexpected",
     "E015": "Fixes has no numbered items",
-    "E016": "related id does not exist",
     "E017": "messages need at least one English (en) and one Chinese (zh)",
     "E018": "file cannot be read",
     "E019": "file too large",
@@ -51,6 +50,7 @@ RULES: dict[str, str] = {
     "W107": "non-article file or folder in kb/ ignored",
     "W108": "symlink in kb/ not followed",
     "W109": "unknown front matter field",
+    "W110": "related id does not exist (the link is dropped)",
     "W111": "not a regular file (FIFO, device, socket) in kb/: never read",
     "W112": "file name in kb/ is not UTF-8: skipped",
 }
@@ -227,8 +227,9 @@ class Summary:
 
 
 def check_links(summaries: list[Summary]) -> list[Finding]:
-    """Rules between articles that make one invalid: unique ids and codes, and
-    related ids that exist. The first file (by name) keeps a contested id."""
+    """Rules between articles that make one invalid: unique ids and codes.
+    The first file (by name) keeps a contested id. (A dangling related id is
+    only a warning: `check_link_warnings`.)"""
     found: list[Finding] = []
     first_of: dict[str, Summary] = {}
     for s in summaries:
@@ -244,16 +245,22 @@ def check_links(summaries: list[Summary]) -> list[Finding]:
             owner = owners.setdefault(code, s)
             if owner is not s:
                 found.append(Finding(s.path, s.codes_line, "E012", f"code {code!r} is also in {owner.path}"))
-    for s in summaries:
-        for rid, line in s.related:
-            if rid not in first_of:
-                found.append(Finding(s.path, line, "E016", f"related id {rid!r} does not exist"))
     return found
+
+
+def check_link_warnings(summaries: list[Summary]) -> list[Finding]:
+    """Related ids that name no article: a warning (W110), not an error, so
+    deleting one article never takes the articles linking to it out of
+    search; `kb show` drops such links."""
+    ids = {s.id for s in summaries if s.id}
+    return [Finding(s.path, line, "W110", f"related id {rid!r} does not exist: the link is dropped")
+            for s in summaries for rid, line in s.related if rid not in ids]
 
 
 def check_across(articles: list[Article]) -> list[Finding]:
     """Rules between articles: the linking errors, and repeated text (warnings)."""
-    found = check_links([Summary.of(a) for a in articles])
+    summaries = [Summary.of(a) for a in articles]
+    found = check_links(summaries) + check_link_warnings(summaries)
     found.extend(_repeats(articles, lambda a: a.all_messages, "messages", "W101", "message"))
     found.extend(_repeats(articles, lambda a: [a.title] if a.title else [], "title", "W102", "title"))
     return found
