@@ -277,3 +277,92 @@ def test_deleting_a_related_target_keeps_the_others_searchable(runner: CliRunner
         assert shown.exit_code == Exit.OK
         assert "identity-outdated" not in shown.stdout, fmt
         assert "alibaba-limit" in shown.stdout or not fmt, fmt  # the terminal view lists `related` only
+
+
+# --- issue 13 §2/§3: sources, URLs for codes, placeholders, raw HTML, control characters --------
+
+def findings_of(kb_dir: Path) -> set[tuple[str, int, str]]:
+    from errkb.validate import check_kb
+
+    return {(Path(f.path).name, f.line, f.code) for f in check_kb(kb_dir).findings}
+
+
+GUIDE = "000_ad49c72d41dfeb65.txt"
+URL = "https://global.alipay.com/docs/ac/ams/api_fund"
+
+
+@pytest.mark.parametrize(("sources", "codes", "expected"), [
+    (f"[{GUIDE}, {URL}]", "[E1001]", set()),
+    (f"[{GUIDE}]", "[]", set()),
+    ("[005_0000000000000000.txt]", "[]", {("a.md", 13, "E022")}),
+    ("[guide.txt]", "[]", {("a.md", 13, "E022")}),
+    (f"[{GUIDE}, http://global.alipay.com/docs]", "[]", {("a.md", 13, "E022")}),
+    (f"[{GUIDE}, 'https://']", "[]", {("a.md", 13, "E022")}),
+    (f"[{GUIDE}, 'https://exa mple.com/x']", "[]", {("a.md", 13, "E022")}),
+    (f"[{GUIDE}]", "[E1001]", {("a.md", 11, "E023")}),
+    (f"[{GUIDE}, http://x.com/codes]", "[E1001]", {("a.md", 13, "E022"), ("a.md", 11, "E023")}),
+])
+def test_sources_are_known_guides_or_https_urls(kb_dir: Path, sources: str, codes: str,
+                                                expected: set[tuple[str, int, str]]) -> None:
+    text = article_text("a", codes=codes).replace(f"sources: [{GUIDE}]", f"sources: {sources}")
+    (kb_dir / "a.md").write_text(text, encoding="utf-8")
+    assert findings_of(kb_dir) == expected
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    ({"what": "TODO: write this"}, 19),
+    ({"why": "The bank refuses. TODO"}, 23),
+    ({"title": "TODO: the symptom in the user's words"}, 3),
+    ({"en": '"the English message exactly as the app shows it"'}, 8),
+    ({"zh": '"应用中显示的中文提示"'}, 10),
+    ({"what": "What the screen or SMS shows, in both languages where it helps."}, 19),
+    ({"fixes": "1. **Alipay:** The most likely and cheapest fix first, and where to tap."}, 27),
+])
+def test_template_placeholders_left_in_an_article_are_an_error(kb_dir: Path, change: dict[str, str],
+                                                               line: int) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", **change), encoding="utf-8")
+    assert ("a.md", line, "E024") in findings_of(kb_dir)
+
+
+def test_an_untouched_kb_new_article_fails_check(runner: CliRunner, fixture_kb: Path, index_dir: Path) -> None:
+    assert run(runner, fixture_kb, index_dir, "new", "fresh", "-p", "alipay", "-c", "limits").exit_code == 0
+    result = run(runner, fixture_kb, index_dir, "check")
+    assert result.exit_code == Exit.NO_MATCH and "fresh.md:3: E024 " in result.stdout
+
+
+@pytest.mark.parametrize("html", [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))",
+    "<a href=\"JavaScript:alert(1)\">x</a>", "<iframe src=//evil>", "<svg/onload=alert(1)>", "<!-- hidden -->",
+    "[x](vbscript:msgbox)", "<div>ok</div>",
+])
+def test_raw_html_in_the_body_is_an_error(kb_dir: Path, html: str) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", why="The bank refuses.\n" + html), encoding="utf-8")
+    assert ("a.md", 24, "E025") in findings_of(kb_dir)
+
+
+@pytest.mark.parametrize("text", [
+    "Limits are < 5000 and > 100 yuan.", "Use `<br>` in code only.", "Mail <help@example.com>",
+    "See <https://global.alipay.com/docs>.", "1<2 and 3>2",
+])
+def test_text_that_only_looks_like_html_is_fine(kb_dir: Path, text: str) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", why=text), encoding="utf-8")
+    assert findings_of(kb_dir) == set()
+
+
+@pytest.mark.parametrize(("change", "line"), [
+    ({"what": "Screen \x1b]52;c;Zm9v\x07 clipboard"}, 19),
+    ({"why": "Clear \x1b[2J screen"}, 23),
+    ({"why": "carriage\rreturn"}, 23),
+    ({"why": "C1 \x9b31m"}, 23),
+    ({"why": "NUL \x00 byte"}, 23),
+    ({"title": "Title \\e[31m escaped in YAML"}, 3),
+    ({"en": '"Message \\x9b in YAML"'}, 6),  # the field's line
+])
+def test_control_characters_are_an_error(kb_dir: Path, change: dict[str, str], line: int) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", **change), encoding="utf-8")
+    assert ("a.md", line, "E026") in findings_of(kb_dir)
+
+
+def test_tabs_stay_a_warning_not_a_control_character(kb_dir: Path) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", why="a\ttab"), encoding="utf-8")
+    assert findings_of(kb_dir) == {("a.md", 23, "W103")}

@@ -41,6 +41,11 @@ RULES: dict[str, str] = {
     "E019": "file too large",
     "E020": "front matter too large or nested too deeply",
     "E021": "YAML anchor or alias",
+    "E022": "source is neither one of the five guides nor an https URL",
+    "E023": "article with error codes cites no URL source",
+    "E024": "template placeholder left in the article",
+    "E025": "raw HTML in the article body",
+    "E026": "control character in the article",
     "W101": "same message in two articles",
     "W102": "same title in two articles",
     "W103": "tab character",
@@ -60,6 +65,24 @@ OPTIONAL = ("codes", "related", "updated")
 LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+#: The five source guides an article may name in `sources` (besides https URLs).
+GUIDES: frozenset[str] = frozenset({
+    "000_ad49c72d41dfeb65.txt",
+    "001_0ab347f6b4229bd4.txt",
+    "002_6dda9aa2fbb415e4.txt",
+    "003_e6486ed336fc3166.txt",
+    "004_8aa85f8f8634bb71.txt",
+})
+_TODO = re.compile(r"\bTODO\b")
+#: A tag as browsers read one (`<name`, then a space, `/` or `>`), an HTML
+#: comment, or a script URL. Linear: `[^<>]*` stops at the next bracket.
+_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|<!--"
+                   r"|\b(?:java|vb|live)script\s*:|\bdata\s*:\s*text/html", re.I)
+_CODE_SPAN = re.compile(r"`[^`]*`")
+#: C0 controls but tab and newline, DEL, and C1 (ESC starts the terminal's
+#: escape sequences, CSI U+009B its 8-bit form).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, order=True)
@@ -188,6 +211,110 @@ def check_text(article: Article, raw_text: str) -> list[Finding]:
     return found
 
 
+def _is_https_url(source: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() for c in source) or _CONTROL.search(source):
+        return False
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+def check_sources(article: Article) -> list[Finding]:
+    """Each source is one of the five guides or an https URL; an article
+    with error codes cites at least one URL (where the codes are published)."""
+    line = article.line_of("sources")
+    sources = article.meta.get("sources")
+    if not isinstance(sources, list):
+        return []  # E006 / E007
+    found = []
+    urls = 0
+    for source in (s for s in sources if isinstance(s, str)):
+        if source in GUIDES:
+            continue
+        if _is_https_url(source):
+            urls += 1
+        elif "://" in source or source.lower().startswith(("http:", "https:", "www.")):
+            found.append(_finding(article.path, line, "E022", f"source URL {source[:80]!r} must be https:// with a host"))
+        else:
+            found.append(_finding(article.path, line, "E022", f"source {source[:80]!r} is neither one of the five "
+                                  f"guides ({', '.join(sorted(GUIDES))}) nor an https URL"))
+    if article.codes and not urls:
+        found.append(_finding(article.path, article.line_of("codes"), "E023",
+                              "an article with error codes must cite at least one https URL in 'sources' "
+                              "(the page that publishes the codes)"))
+    return found
+
+
+def check_placeholders(article: Article, text: str) -> list[Finding]:
+    """`TODO` or a sentence of the template left in the article (E024)."""
+    from .template import PLACEHOLDERS
+
+    wanted = [p.casefold() for p in PLACEHOLDERS]
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        folded = line.casefold()
+        hit = "TODO" if _TODO.search(line) else next((p for p in wanted if p in folded), None)
+        if hit is not None:
+            found.append(_finding(article.path, number, "E024", f"template placeholder left in: {hit[:60]!r}"))
+    return found
+
+
+def check_html(article: Article) -> list[Finding]:
+    """Raw HTML in the body (E025): tags, comments and script URLs, outside
+    code. `kb show --html` hands the body to help-desk replies."""
+    found = []
+    in_code = False
+    for offset, line in enumerate(article.body.split("\n")):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        match = _HTML.search(_CODE_SPAN.sub("", line))
+        if match:
+            found.append(_finding(article.path, article.body_line + offset, "E025",
+                                  f"raw HTML {match.group()[:40]!r}: write it in words, or as `code`"))
+    return found
+
+
+def control_findings(path: Path, text: str) -> list[Finding]:
+    """Control characters in the file's text (E026), one finding per line."""
+    found: list[Finding] = []
+    if not _CONTROL.search(text):
+        return found
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _CONTROL.search(line)
+        if match:
+            found.append(_finding(path, number, "E026", f"control character U+{ord(match.group()):04X} "
+                                  "(terminal escapes, carriage returns): remove it"))
+    return found
+
+
+def check_controls(article: Article, text: str) -> list[Finding]:
+    """E026 in the text as written, and in front matter values written as
+    YAML escapes (`"\\e[31m"`, `"\\x9b"`)."""
+    found = control_findings(article.path, text)
+    for key, value in article.meta.items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                match = _CONTROL.search(item)
+                if match:
+                    found.append(_finding(article.path, article.line_of(key), "E026",
+                                          f"'{key}' holds control character U+{ord(match.group()):04X}"))
+                    break
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return found
+
+
 def check_age(article: Article, today: date, max_age_days: int) -> list[Finding]:
     updated = article.updated
     if updated is None or today - updated <= timedelta(days=max_age_days):
@@ -312,7 +439,8 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
     try:
         article = parse_text(path, raw)
     except ArticleError as exc:
-        return None, [_finding(path, exc.line, exc.code, exc.message)]
+        text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
+        return None, [_finding(path, exc.line, exc.code, exc.message), *control_findings(path, text)]
     text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
     return article, check_article(article, text, today, max_age_days)
 
@@ -320,7 +448,8 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
 def check_article(article: Article, text: str, today: date, max_age_days: int) -> list[Finding]:
     """Every rule that looks at one article alone."""
     return (check_fields(article) + check_body(article) + check_text(article, text)
-            + check_age(article, today, max_age_days))
+            + check_age(article, today, max_age_days) + check_sources(article)
+            + check_placeholders(article, text) + check_html(article) + check_controls(article, text))
 
 
 def skipped_findings(skipped: list[Skipped]) -> list[Finding]:
