@@ -366,3 +366,11 @@ def test_control_characters_are_an_error(kb_dir: Path, change: dict[str, str], l
 def test_tabs_stay_a_warning_not_a_control_character(kb_dir: Path) -> None:
     (kb_dir / "a.md").write_text(article_text("a", why="a\ttab"), encoding="utf-8")
     assert findings_of(kb_dir) == {("a.md", 23, "W103")}
+
+
+def test_control_character_findings_are_capped_per_file(kb_dir: Path) -> None:
+    from errkb.validate import check_kb
+
+    (kb_dir / "a.md").write_text(article_text("a", why="\x1b\n" * 5000), encoding="utf-8")
+    found = [f for f in check_kb(kb_dir).findings if f.code == "E026"]
+    assert len(found) == 11 and "4990 more line(s)" in found[-1].message

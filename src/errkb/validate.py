@@ -82,6 +82,8 @@ _HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|<!--"
 _CODE_SPAN = re.compile(r"`[^`]*`")
 #: C0 controls but tab and newline, DEL, and C1 (ESC starts the terminal's
 #: escape sequences, CSI U+009B its 8-bit form).
+#: Lines reported per file for E026 (the rest are counted in one more finding).
+MAX_FINDINGS_PER_RULE = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -286,11 +288,16 @@ def control_findings(path: Path, text: str) -> list[Finding]:
     found: list[Finding] = []
     if not _CONTROL.search(text):
         return found
+    more = 0
     for number, line in enumerate(text.split("\n"), start=1):
         match = _CONTROL.search(line)
-        if match:
+        if match and len(found) < MAX_FINDINGS_PER_RULE:
             found.append(_finding(path, number, "E026", f"control character U+{ord(match.group()):04X} "
                                   "(terminal escapes, carriage returns): remove it"))
+        elif match:
+            more += 1
+    if more:
+        found.append(_finding(path, found[-1].line, "E026", f"control characters on {more} more line(s)"))
     return found
 
 
