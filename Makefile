@@ -48,7 +48,11 @@ eval: $(VENV)/.runtime
 bench: $(VENV)/.runtime
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
+# Only errkb's own outputs: index generations (gen-<digits>), its pointer and
+# the pointer's temp files, the build lock; build/; tool caches; bytecode of
+# errkb's own code. Never anything else a user keeps in index/ or kb/.
 clean:
-	find index -mindepth 1 ! -name .gitignore ! -name README.txt -exec rm -rf {} +
+	-find index -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex 'index/gen-[0-9]+' -exec rm -rf {} +
+	rm -f index/errkb-index.json index/.build.lock index/.errkb-index.json.*.tmp
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis
-	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +
+	-find src tests scripts -type d -name __pycache__ -prune -exec rm -rf {} +

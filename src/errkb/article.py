@@ -23,10 +23,11 @@ from .tags import ALL_PLATFORMS_LABEL, PLATFORMS, platform_for_label
 SECTIONS: tuple[str, ...] = ("What you see", "Why it happens", "Fixes", "Prevention", "Related")
 
 FENCE = "---"
-_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_HEADING_START = re.compile(r"##\s")
 _FIX_START = re.compile(r"^(\d+)[.)]\s+(.*)$")
 _FIX_LABEL = re.compile(r"^\*\*([^*]+?):\*\*\s*")
 _RELATED_ID = re.compile(r"^[-*+]\s+`([^`]+)`")
+_LABEL_SPLIT = re.compile(r"/|,|\+|&|\band\b")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,28 @@ class Article:
         """The line a front-matter key is on (the opening fence when absent)."""
         return self.key_lines.get(key, 1)
 
+    def drop_related(self, known_ids: set[str]) -> Article:
+        """Forget related ids that name no article (W110): from `related` and
+        from the Related section's bullets, so no output links to nothing."""
+        if isinstance(self.meta.get("related"), list):
+            self.meta["related"] = [r for r in self.meta["related"] if not isinstance(r, str) or r in known_ids]
+        section = self.section("Related")
+        if section is None:
+            return self
+        lines = self.body.split("\n")
+        start = section.line - self.body_line + 1
+        kept = lines[:start]
+        for line in lines[start:]:
+            if heading_title(line) is not None:
+                start = -1
+            match = _RELATED_ID.match(line.strip()) if start >= 0 else None
+            if match is None or match.group(1) in known_ids:
+                kept.append(line)
+        if len(kept) != len(lines):
+            self.body = "\n".join(kept)
+            self.sections = split_sections(self.body, self.body_line)
+        return self
+
 
 def _str_list(value: Any) -> list[str]:
     if isinstance(value, str):
@@ -163,29 +186,132 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
     raise ArticleError(path, 1, "E003", "front matter is not closed: no second '---' line")
 
 
-def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse YAML safely and note the line of each top-level key.
+#: Bounds checked on the front matter's text before YAML sees it: real front
+#: matter is ~1.5 KB, three levels deep, indented by at most six columns.
+#: (libyaml's parser slows down quadratically with flow nesting, and the C
+#: composer recurses once per level: 100,000 `[` take ~20 s, then crash it.)
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+MAX_FLOW_DEPTH = 16
+MAX_LINE_INDENT = 64
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+_LINE_INDENT = re.compile(r"^[ \t?:-]*", re.M)
 
-    Lines are file lines: the front matter starts on line 2. PyYAML is
-    imported here, not at the top: searching uses this module but never
-    parses YAML, and the import costs ~20 ms per process.
-    """
+
+def check_front_matter_bounds(path: Path, source: str) -> None:
+    """Refuse (E020) front matter too big or too deeply nested to be an
+    article's, in time linear in its length and before any YAML parsing.
+
+    The flow depth is counted over every bracket, quoted or not: a bound, not
+    a parse (a title needs 16 unbalanced brackets to trip it)."""
+    if len(source) > MAX_FRONT_MATTER_CHARS:
+        raise ArticleError(path, 2, "E020", f"front matter is {len(source)} characters; "
+                           f"the limit is {MAX_FRONT_MATTER_CHARS}")
+    depth = 0
+    for match in _FLOW_BRACKET.finditer(source):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                line = source.count("\n", 0, match.start()) + 2
+                raise ArticleError(path, line, "E020", f"front matter nests brackets more than "
+                                   f"{MAX_FLOW_DEPTH} deep")
+        elif depth:
+            depth -= 1
+    for match in _LINE_INDENT.finditer(source):
+        if match.end() - match.start() > MAX_LINE_INDENT:
+            line = source.count("\n", 0, match.start()) + 2
+            raise ArticleError(path, line, "E020", f"front matter line is indented or nested more "
+                               f"than {MAX_LINE_INDENT} columns deep")
+
+
+def _refuse_tags_and_anchors(path: Path, loader: Any) -> None:
+    """Walk the YAML events (no composing, no recursion): a tag is E004, an
+    anchor or alias E021 (an alias bomb expands a few lines into gigabytes)."""
+    import yaml
+
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 2 if event.start_mark is not None else 2
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ArticleError(path, line, "E021", "YAML anchors and aliases (&name, *name) are not allowed")
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+            raise ArticleError(path, line, "E004", f"front matter is not valid YAML: tag {tag} is not allowed")
+
+
+def _new_loader(source: str) -> Any:
     import yaml
 
     try:  # the C loader is ~10x faster; both are "safe" (no object construction)
-        loader = yaml.CSafeLoader(source)
+        return yaml.CSafeLoader(source)
     except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-        loader = yaml.SafeLoader(source)  # type: ignore[assignment]
+        return yaml.SafeLoader(source)
+
+
+def _first_bad_scalar(loader: Any, node: Any) -> Any:
+    """The first scalar under `node` that Python cannot construct (a date
+    such as 2026-02-30, a 5,000-digit number), found without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current.value, list):
+            children = [n for pair in current.value for n in (pair if isinstance(pair, tuple) else (pair,))]
+            stack.extend(reversed(children))
+            continue
+        try:
+            loader.construct_object(current)
+        except Exception:  # noqa: BLE001 - any constructor failure is the answer
+            return current
+    return node
+
+
+def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse YAML safely and note the line of each top-level key.
+
+    Lines are file lines: the front matter starts on line 2. Bounded first
+    (`check_front_matter_bounds`); tags, anchors and aliases are refused; a
+    value Python cannot construct is E004 at its own line. PyYAML is imported
+    here, not at the top: searching uses this module but never parses YAML,
+    and the import costs ~20 ms per process.
+    """
+    import yaml
+
+    check_front_matter_bounds(path, source)
+    if "!" in source or "&" in source or "*" in source:  # only then can there be a tag, anchor or alias
+        loader = _new_loader(source)
+        try:
+            _refuse_tags_and_anchors(path, loader)
+        except yaml.YAMLError:
+            pass  # reported with its line by the full parse below
+        finally:
+            loader.dispose()
+    loader = _new_loader(source)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        if isinstance(node, yaml.MappingNode):
+            data: Any = {}
+            for key_node, value_node in node.value:
+                target = key_node
+                try:
+                    key = loader.construct_object(key_node, deep=True)
+                    hash(key)
+                    target = value_node
+                    data[key] = loader.construct_object(value_node, deep=True)
+                except yaml.MarkedYAMLError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - ValueError, OverflowError, ... from a scalar
+                    bad = _first_bad_scalar(loader, target)
+                    raise ArticleError(path, bad.start_mark.line + 2, "E004",
+                                       f"front matter is not valid YAML: cannot read "
+                                       f"{str(bad.value)[:40]!r}: {str(exc)[:80]}") from None
+        else:
+            data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark is not None else 2
         problem = exc.problem or exc.context or "invalid YAML"
         raise ArticleError(path, line, "E004", f"front matter is not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ArticleError(path, 2, "E004", f"front matter is not valid YAML: {exc}") from None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        raise ArticleError(path, 2, "E004", f"front matter is not valid YAML: {str(exc)[:80]}") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -198,6 +324,19 @@ def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str
     return {str(k): v for k, v in data.items()}, key_lines
 
 
+def heading_title(line: str) -> str | None:
+    """The title of a `## Title ##` line, or None: what the pattern
+    `^##\\s+(.+?)\\s*#*\\s*$` finds, in linear time (that pattern
+    backtracks quadratically over a long run of spaces or `#`)."""
+    if not _HEADING_START.match(line):
+        return None
+    rest = line[2:].lstrip()
+    if not rest:  # "##" and spaces only: the lazy group took one space
+        return "" if len(line) > 3 else None
+    title = rest.rstrip().rstrip("#").rstrip()
+    return (title or rest[0]).strip()
+
+
 def split_sections(body: str, first_line: int) -> list[Section]:
     """Split the body at `##` headings (ignoring fenced code)."""
     sections: list[Section] = []
@@ -208,11 +347,11 @@ def split_sections(body: str, first_line: int) -> list[Section]:
     for offset, line in enumerate(body.split("\n")):
         if line.lstrip().startswith("```"):
             in_code = not in_code
-        match = None if in_code else _HEADING.match(line)
-        if match:
+        heading = None if in_code else heading_title(line)
+        if heading is not None:
             if title is not None:
                 sections.append(Section(title, "\n".join(buf).strip(), start))
-            title, start, buf = match.group(1).strip(), first_line + offset, []
+            title, start, buf = heading, first_line + offset, []
         elif title is not None:
             buf.append(line)
     if title is not None:
@@ -242,7 +381,7 @@ def _make_fix(text: str, line: int, article_platforms: list[str]) -> Fix:
     rest = text[match.end() :].strip()
     if label.lower() == ALL_PLATFORMS_LABEL.lower():
         return Fix(rest, tuple(article_platforms), label, line)
-    slugs = [platform_for_label(part) for part in re.split(r"\s*(?:/|,|\+|&|\band\b)\s*", label)]
+    slugs = [platform_for_label(part.strip()) for part in _LABEL_SPLIT.split(label)]
     if slugs and all(slugs):
         return Fix(rest, tuple(dict.fromkeys(s for s in slugs if s)), label, line)
     # Not a platform label (e.g. "**Tip:**"): keep the text whole.
@@ -285,19 +424,30 @@ def parse_text(path: Path, raw: bytes) -> Article:
 
 def parse_file(path: Path) -> Article:
     """Read and parse one article file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(path, 1, "E018", f"cannot read: {exc.strerror or exc}") from None
-    return parse_text(path, raw)
+    from .kbfiles import read_article_bytes
+
+    return parse_text(path, read_article_bytes(path))
 
 
 def section_plain_text(markdown_text: str) -> str:
     """Markdown to plain text for indexing and snippets: drops emphasis, code
-    ticks, link targets and list markers, keeps the words. (Patterns as
-    strings: `re` compiles and caches them on first use, not at import.)"""
-    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.S)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"(\*\*|__|`)", "", text)
-    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", text, flags=re.M)
-    return re.sub(r"^#+\s*", "", text, flags=re.M)
+    ticks, link targets and list markers, keeps the words.
+
+    Linear in the text's length: fenced code is cut out with one `split`, and
+    no pattern can rescan what it passed (link text stops at the next
+    bracket, a link target at the next parenthesis, a list marker's indent at
+    the line's end). The old patterns took 195 s on 200 KB of `[`."""
+    parts = markdown_text.split("```")
+    if len(parts) % 2 == 0:  # an unclosed fence stays as text
+        parts[-2:] = ["```".join(parts[-2:])]
+    text = " ".join(parts[0::2])
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    text = _LIST_MARKER.sub("", text)
+    return _HEADING_MARKER.sub("", text)
+
+
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M)
+_HEADING_MARKER = re.compile(r"^#+[ \t]*", re.M)

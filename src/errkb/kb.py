@@ -279,4 +279,4 @@ class KnowledgeBase:
         from .article import parse_file
 
         card = self.resolve(wanted)
-        return parse_file(Path(card["path"]))
+        return parse_file(Path(card["path"])).drop_related({c["id"] for c in self.cards()})

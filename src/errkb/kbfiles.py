@@ -6,12 +6,14 @@ than one `scandir` and one `stat` per entry: no file is opened here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import KnowledgeBaseError
+from .errors import ArticleError, KnowledgeBaseError
 
 ARTICLE_SUFFIX = ".md"
 #: Largest article errkb will read; anything bigger is certainly a mistake
@@ -41,12 +43,63 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
+def printable_name(name: str) -> str:
+    """A file name as text that can always be printed: bytes that are not
+    UTF-8 (kept by Python as lone surrogates) are shown as `\\xNN`."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_article_bytes(path: Path) -> bytes:
+    """The bytes of one article file, refusing anything but a regular file
+    (a FIFO would block for ever, a device never end) and reading at most
+    `MAX_ARTICLE_BYTES` + 1 bytes, so a file that grows meanwhile is refused too.
+
+    Raises `ArticleError` E018 (not readable, not a regular file) or E019.
+    """
+    limit = MAX_ARTICLE_BYTES
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise ArticleError(path, 1, "E018", "cannot read: not a regular file")
+        fd = os.open(path, flags)
+    except OSError as exc:
+        reason = "a symlink" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise ArticleError(path, 1, "E018", f"cannot read: {reason}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # swapped after the lstat
+            raise ArticleError(path, 1, "E018", "cannot read: not a regular file")
+        if st.st_size > limit:
+            raise ArticleError(path, 1, "E019", f"file is {st.st_size} bytes; the limit is {limit}")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise ArticleError(path, 1, "E019", f"file grew past the limit of {limit} bytes while read")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ArticleError(path, 1, "E018", f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
 def scan(kb_dir: Path) -> tuple[list[FileState], list[Skipped]]:
     """List the article files of `kb_dir` (sorted by name) and what was skipped.
 
-    Articles are `*.md` files at the top level. Symlinks are never followed (a
-    link could point anywhere on the machine); names starting with `.` or `_`
-    are private to editors (templates, notes) and ignored silently.
+    Articles are `*.md` regular files at the top level. Symlinks are never
+    followed (a link could point anywhere on the machine), FIFOs, devices and
+    sockets never read, and a name that is not UTF-8 is reported (escaped) and
+    skipped; names starting with `.` or `_` are private to editors (templates,
+    notes) and ignored silently.
     """
     try:
         entries = list(os.scandir(kb_dir))
@@ -62,12 +115,18 @@ def scan(kb_dir: Path) -> tuple[list[FileState], list[Skipped]]:
         name = entry.name
         if _is_hidden(name):
             continue
-        if entry.is_symlink():
+        if not name.isascii() and printable_name(name) != name:
+            skipped.append(Skipped(Path(kb_dir, printable_name(name)), "W112",
+                                   "file name is not UTF-8 (shown escaped): skipped; rename it"))
+        elif entry.is_symlink():
             skipped.append(Skipped(Path(kb_dir, name), "W108", "symlink not followed"))
         elif entry.is_dir():
             skipped.append(Skipped(Path(kb_dir, name), "W107", "folder ignored: articles live directly in kb/"))
         elif not name.endswith(ARTICLE_SUFFIX):
             skipped.append(Skipped(Path(kb_dir, name), "W107", "not a Markdown (.md) file: ignored"))
+        elif not entry.is_file(follow_symlinks=False):
+            skipped.append(Skipped(Path(kb_dir, name), "W111",
+                                   "not a regular file (a FIFO, device or socket): never read"))
         else:
             st = entry.stat(follow_symlinks=False)
             files.append(FileState(name, st.st_size, st.st_mtime_ns))

@@ -8,18 +8,29 @@ from datetime import date
 from pathlib import Path
 
 from .errors import ErrkbError
-from .validate import ID_PATTERN
+
+#: The template's own sentences. `kb check` reports any of them (and the
+#: word TODO) left in an article as E024; the template is built from them.
+PLACEHOLDERS: tuple[str, ...] = (
+    "the English message exactly as the app shows it",
+    "应用中显示的中文提示",
+    "what the screen or SMS shows, in both languages where it helps.",
+    "the cause, per the guides; where they disagree, say which platform each applies to.",
+    "the most likely and cheapest fix first, and where to tap.",
+    "the symptom in the user's words",
+)
+PLACEHOLDER_TITLE = "TODO: " + PLACEHOLDERS[5]
 
 TEMPLATE = """---
 id: {id}
-title: "{title}"
+title: {title}
 platforms: [{platforms}]
 causes: [{causes}]
 messages:
   en:
-    - "TODO: the English message exactly as the app shows it"
+    - "TODO: {p[0]}"
   zh:
-    - "TODO：应用中显示的中文提示"
+    - "TODO：{p[1]}"
 codes: []
 related: []
 sources: []
@@ -28,15 +39,15 @@ updated: {today}
 
 ## What you see
 
-TODO: what the screen or SMS shows, in both languages where it helps.
+TODO: {p[2]}
 
 ## Why it happens
 
-TODO: the cause, per the guides; where they disagree, say which platform each applies to.
+TODO: {p[3]}
 
 ## Fixes
 
-1. **{first_platform}:** TODO: the most likely and cheapest fix first, and where to tap.
+1. **{first_platform}:** TODO: {p[4]}
 
 ## Prevention
 
@@ -47,13 +58,22 @@ TODO: the cause, per the guides; where they disagree, say which platform each ap
 """
 
 
+def yaml_string(text: str) -> str:
+    """`text` as one double-quoted YAML scalar, written by PyYAML's emitter:
+    backslashes, quotes, newlines and control characters escaped."""
+    import yaml
+
+    return yaml.safe_dump(text, default_style='"', allow_unicode=True, width=2**31 - 1).rstrip("\n")
+
+
 def render_template(article_id: str, platforms: list[str], causes: list[str],
                     title: str | None = None, today: date | None = None) -> str:
     from .tags import PLATFORMS
 
     return TEMPLATE.format(
+        p=PLACEHOLDERS,
         id=article_id,
-        title=(title or "TODO: the symptom in the user's words").replace('"', "'"),
+        title=yaml_string(title or PLACEHOLDER_TITLE),
         platforms=", ".join(platforms),
         causes=", ".join(causes),
         today=(today or date.today()).isoformat(),
@@ -64,10 +84,16 @@ def render_template(article_id: str, platforms: list[str], causes: list[str],
 def create_article(kb_dir: Path, article_id: str, platforms: list[str], causes: list[str],
                    title: str | None = None) -> Path:
     """Write `kb/<id>.md` from the template; never overwrites an existing file."""
+    from .tags import CAUSES, PLATFORMS
+    from .validate import ID_PATTERN
+
     if not ID_PATTERN.match(article_id):
         raise ErrkbError(f"id {article_id!r} must be lowercase letters, digits and hyphens")
     if not platforms or not causes:
         raise ErrkbError("a new article needs at least one --platform and one --cause")
+    unknown = [t for t in platforms if t not in PLATFORMS] + [t for t in causes if t not in CAUSES]
+    if unknown:
+        raise ErrkbError(f"unknown platform or cause: {', '.join(unknown)}")
     path = kb_dir / f"{article_id}.md"
     text = render_template(article_id, platforms, causes, title)
     try:

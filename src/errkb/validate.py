@@ -14,9 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import kbfiles
 from .article import SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
-from .kbfiles import DEFAULT_MAX_AGE_DAYS, MAX_ARTICLE_BYTES, Skipped, scan
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, Skipped, scan
 from .tags import CAUSES, PLATFORMS
 
 RULES: dict[str, str] = {
@@ -35,10 +36,16 @@ RULES: dict[str, str] = {
     "E013": "required section missing",
     "E014": "section out of order or unexpected",
     "E015": "Fixes has no numbered items",
-    "E016": "related id does not exist",
     "E017": "messages need at least one English (en) and one Chinese (zh)",
     "E018": "file cannot be read",
     "E019": "file too large",
+    "E020": "front matter too large or nested too deeply",
+    "E021": "YAML anchor or alias",
+    "E022": "source is neither one of the five guides nor an https URL",
+    "E023": "article with error codes cites no URL source",
+    "E024": "template placeholder left in the article",
+    "E025": "raw HTML in the article body",
+    "E026": "control character in the article",
     "W101": "same message in two articles",
     "W102": "same title in two articles",
     "W103": "tab character",
@@ -48,6 +55,9 @@ RULES: dict[str, str] = {
     "W107": "non-article file or folder in kb/ ignored",
     "W108": "symlink in kb/ not followed",
     "W109": "unknown front matter field",
+    "W110": "related id does not exist (the link is dropped)",
+    "W111": "not a regular file (FIFO, device, socket) in kb/: never read",
+    "W112": "file name in kb/ is not UTF-8: skipped",
 }
 
 REQUIRED = ("id", "title", "platforms", "causes", "messages", "sources")
@@ -55,6 +65,26 @@ OPTIONAL = ("codes", "related", "updated")
 LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+#: The five source guides an article may name in `sources` (besides https URLs).
+GUIDES: frozenset[str] = frozenset({
+    "000_ad49c72d41dfeb65.txt",
+    "001_0ab347f6b4229bd4.txt",
+    "002_6dda9aa2fbb415e4.txt",
+    "003_e6486ed336fc3166.txt",
+    "004_8aa85f8f8634bb71.txt",
+})
+_TODO = re.compile(r"\bTODO\b")
+#: A tag as browsers read one (`<name`, then a space, `/` or `>`), an HTML
+#: comment, or a script URL. Linear: `[^<>]*` stops at the next bracket.
+_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|<!--"
+                   r"|\b(?:java|vb|live)script\s*:|\bdata\s*:\s*text/html", re.I)
+_CODE_SPAN = re.compile(r"`[^`]*`")
+#: C0 controls but tab and newline, DEL, and C1 (ESC starts the terminal's
+#: escape sequences, CSI U+009B its 8-bit form).
+#: Lines reported per file for E026 (the rest are counted in one more finding).
+MAX_FINDINGS_PER_RULE = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, order=True)
@@ -183,6 +213,115 @@ def check_text(article: Article, raw_text: str) -> list[Finding]:
     return found
 
 
+def _is_https_url(source: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() for c in source) or _CONTROL.search(source):
+        return False
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+def check_sources(article: Article) -> list[Finding]:
+    """Each source is one of the five guides or an https URL; an article
+    with error codes cites at least one URL (where the codes are published)."""
+    line = article.line_of("sources")
+    sources = article.meta.get("sources")
+    if not isinstance(sources, list):
+        return []  # E006 / E007
+    found = []
+    urls = 0
+    for source in (s for s in sources if isinstance(s, str)):
+        if source in GUIDES:
+            continue
+        if _is_https_url(source):
+            urls += 1
+        elif "://" in source or source.lower().startswith(("http:", "https:", "www.")):
+            found.append(_finding(article.path, line, "E022", f"source URL {source[:80]!r} must be https:// with a host"))
+        else:
+            found.append(_finding(article.path, line, "E022", f"source {source[:80]!r} is neither one of the five "
+                                  f"guides ({', '.join(sorted(GUIDES))}) nor an https URL"))
+    if article.codes and not urls:
+        found.append(_finding(article.path, article.line_of("codes"), "E023",
+                              "an article with error codes must cite at least one https URL in 'sources' "
+                              "(the page that publishes the codes)"))
+    return found
+
+
+def check_placeholders(article: Article, text: str) -> list[Finding]:
+    """`TODO` or a sentence of the template left in the article (E024)."""
+    from .template import PLACEHOLDERS
+
+    wanted = [p.casefold() for p in PLACEHOLDERS]
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        folded = line.casefold()
+        hit = "TODO" if _TODO.search(line) else next((p for p in wanted if p in folded), None)
+        if hit is not None:
+            found.append(_finding(article.path, number, "E024", f"template placeholder left in: {hit[:60]!r}"))
+    return found
+
+
+def check_html(article: Article) -> list[Finding]:
+    """Raw HTML in the body (E025): tags, comments and script URLs, outside
+    code. `kb show --html` hands the body to help-desk replies."""
+    found = []
+    in_code = False
+    for offset, line in enumerate(article.body.split("\n")):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        match = _HTML.search(_CODE_SPAN.sub("", line))
+        if match:
+            found.append(_finding(article.path, article.body_line + offset, "E025",
+                                  f"raw HTML {match.group()[:40]!r}: write it in words, or as `code`"))
+    return found
+
+
+def control_findings(path: Path, text: str) -> list[Finding]:
+    """Control characters in the file's text (E026), one finding per line."""
+    found: list[Finding] = []
+    if not _CONTROL.search(text):
+        return found
+    more = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _CONTROL.search(line)
+        if match and len(found) < MAX_FINDINGS_PER_RULE:
+            found.append(_finding(path, number, "E026", f"control character U+{ord(match.group()):04X} "
+                                  "(terminal escapes, carriage returns): remove it"))
+        elif match:
+            more += 1
+    if more:
+        found.append(_finding(path, found[-1].line, "E026", f"control characters on {more} more line(s)"))
+    return found
+
+
+def check_controls(article: Article, text: str) -> list[Finding]:
+    """E026 in the text as written, and in front matter values written as
+    YAML escapes (`"\\e[31m"`, `"\\x9b"`)."""
+    found = control_findings(article.path, text)
+    for key, value in article.meta.items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                match = _CONTROL.search(item)
+                if match:
+                    found.append(_finding(article.path, article.line_of(key), "E026",
+                                          f"'{key}' holds control character U+{ord(match.group()):04X}"))
+                    break
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return found
+
+
 def check_age(article: Article, today: date, max_age_days: int) -> list[Finding]:
     updated = article.updated
     if updated is None or today - updated <= timedelta(days=max_age_days):
@@ -222,8 +361,9 @@ class Summary:
 
 
 def check_links(summaries: list[Summary]) -> list[Finding]:
-    """Rules between articles that make one invalid: unique ids and codes, and
-    related ids that exist. The first file (by name) keeps a contested id."""
+    """Rules between articles that make one invalid: unique ids and codes.
+    The first file (by name) keeps a contested id. (A dangling related id is
+    only a warning: `check_link_warnings`.)"""
     found: list[Finding] = []
     first_of: dict[str, Summary] = {}
     for s in summaries:
@@ -239,16 +379,22 @@ def check_links(summaries: list[Summary]) -> list[Finding]:
             owner = owners.setdefault(code, s)
             if owner is not s:
                 found.append(Finding(s.path, s.codes_line, "E012", f"code {code!r} is also in {owner.path}"))
-    for s in summaries:
-        for rid, line in s.related:
-            if rid not in first_of:
-                found.append(Finding(s.path, line, "E016", f"related id {rid!r} does not exist"))
     return found
+
+
+def check_link_warnings(summaries: list[Summary]) -> list[Finding]:
+    """Related ids that name no article: a warning (W110), not an error, so
+    deleting one article never takes the articles linking to it out of
+    search; `kb show` drops such links."""
+    ids = {s.id for s in summaries if s.id}
+    return [Finding(s.path, line, "W110", f"related id {rid!r} does not exist: the link is dropped")
+            for s in summaries for rid, line in s.related if rid not in ids]
 
 
 def check_across(articles: list[Article]) -> list[Finding]:
     """Rules between articles: the linking errors, and repeated text (warnings)."""
-    found = check_links([Summary.of(a) for a in articles])
+    summaries = [Summary.of(a) for a in articles]
+    found = check_links(summaries) + check_link_warnings(summaries)
     found.extend(_repeats(articles, lambda a: a.all_messages, "messages", "W101", "message"))
     found.extend(_repeats(articles, lambda a: [a.title] if a.title else [], "title", "W102", "title"))
     return found
@@ -287,14 +433,12 @@ class CheckResult:
 
 
 def read_bytes(path: Path) -> tuple[bytes | None, list[Finding]]:
-    """An article's bytes, refusing files too big to be an article."""
+    """An article's bytes: regular files only, refusing (and never reading
+    past) files too big to be an article."""
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            return None, [_finding(path, 1, "E019", f"file is {size} bytes; the limit is {MAX_ARTICLE_BYTES}")]
-        return path.read_bytes(), []
-    except OSError as exc:
-        return None, [_finding(path, 1, "E018", f"cannot read: {exc.strerror or exc}")]
+        return kbfiles.read_article_bytes(path), []
+    except ArticleError as exc:
+        return None, [_finding(path, exc.line, exc.code, exc.message)]
 
 
 def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Article | None, list[Finding]]:
@@ -302,7 +446,8 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
     try:
         article = parse_text(path, raw)
     except ArticleError as exc:
-        return None, [_finding(path, exc.line, exc.code, exc.message)]
+        text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
+        return None, [_finding(path, exc.line, exc.code, exc.message), *control_findings(path, text)]
     text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
     return article, check_article(article, text, today, max_age_days)
 
@@ -310,7 +455,8 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
 def check_article(article: Article, text: str, today: date, max_age_days: int) -> list[Finding]:
     """Every rule that looks at one article alone."""
     return (check_fields(article) + check_body(article) + check_text(article, text)
-            + check_age(article, today, max_age_days))
+            + check_age(article, today, max_age_days) + check_sources(article)
+            + check_placeholders(article, text) + check_html(article) + check_controls(article, text))
 
 
 def skipped_findings(skipped: list[Skipped]) -> list[Finding]:
