@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from errkb import __version__ as errkb_version  # noqa: E402
 from errkb.kb import KnowledgeBase  # noqa: E402
 from errkb.tags import CAUSES, PLATFORMS  # noqa: E402
-from errkb.validate import check_kb  # noqa: E402
+from errkb.validate import GUIDES, check_kb  # noqa: E402
 
 PYTHON = Path(sys.executable)
 KB = PYTHON.parent / "kb" if (PYTHON.parent / "kb").exists() else ROOT / ".venv" / "bin" / "kb"
@@ -267,7 +267,7 @@ def make_article(seed: int, i: int, vocab: Vocabulary) -> tuple[str, list[str], 
         title += f" ({text.zh_phrase(1, 2)})"
     earlier = range(max(0, i - RELATED_WINDOW), i)
     related = [article_id(seed, j) for j in rng.sample(earlier, min(len(earlier), rng.randint(1, 3)))]
-    source = f"{rng.randrange(1000):03d}_{rng.getrandbits(64):016x}.txt"
+    source = rng.choice(sorted(GUIDES))
     updated = date(2026, 11, 21) - timedelta(days=rng.randrange(300))
     fixes = "\n".join(
         f"{n}. **{fix_label(rng, platforms)}:** " + " ".join(text.en_sentence() for _ in range(rng.randint(1, 2)))
