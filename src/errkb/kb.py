@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
-from .versions import INDEX_FORMAT as SCHEMA_VERSION
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
@@ -114,11 +113,7 @@ class KnowledgeBase:
             pointer = store.read_pointer(self.index_dir)
         except IndexProblem as problem:
             return self._fallback(str(problem))
-        usable = (
-            pointer is not None
-            and store.version_matches(pointer, SCHEMA_VERSION)
-            and (self.index_dir / pointer.generation).is_dir()
-        )
+        usable = store.usable(self.index_dir, pointer)
         if usable and pointer is not None and pointer.fingerprint == current:
             if self._open_index is not None and self._open_generation == pointer.generation:
                 return self._open_index  # same process, nothing changed: reuse
@@ -154,9 +149,8 @@ class KnowledgeBase:
             return self._fallback(str(problem))
 
     def _open(self) -> Any:
-        """Open the published generation (its files memory-mapped: see
-        `mapped_storage`); retry if a build swapped it meanwhile."""
-        from .mapped_storage import open_index
+        """Open the published generation; retry if a build swapped it meanwhile."""
+        from whoosh.index import open_dir
 
         last: Exception | None = None
         for attempt in range(_OPEN_ATTEMPTS):
@@ -164,7 +158,7 @@ class KnowledgeBase:
             if pointer is None:
                 break
             try:
-                return open_index(str(self.index_dir / pointer.generation))
+                return open_dir(str(self.index_dir / pointer.generation))
             except Exception as exc:  # a vanished or damaged generation: several Whoosh errors
                 last = exc
                 time.sleep(0.02 * (attempt + 1))
@@ -179,6 +173,34 @@ class KnowledgeBase:
         if errors:
             self._note(f"{len({f.path for f in errors})} invalid article(s) left out; run `kb check`")
         return self._memory_index
+
+    def info(self) -> dict[str, Any]:
+        """Where the articles and the index are, the index's age and size,
+        versions (what `kb info` prints)."""
+        from . import __version__
+        from .versions import ARTICLE_FORMAT, INDEX_FORMAT
+
+        try:
+            pointer, problem = store.read_pointer(self.index_dir), None
+        except IndexProblem as exc:
+            pointer, problem = None, str(exc)
+        return {
+            "errkb_version": __version__,
+            "article_format": ARTICLE_FORMAT,
+            "index_format": INDEX_FORMAT,
+            "kb_dir": str(self.kb_dir.resolve()),
+            "index_dir": str(self.index_dir.resolve()),
+            "articles_on_disk": len(list(self.kb_dir.glob("*.md"))) if self.kb_dir.is_dir() else None,
+            "index": None if pointer is None else {
+                "generation": pointer.generation,
+                "articles": pointer.articles,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
+                "age_seconds": round(time.time() - pointer.built_at),
+                "errkb_version": pointer.errkb_version,
+                "index_format": pointer.schema_version,
+            },
+            "index_problem": problem,
+        }
 
     # -- reading ------------------------------------------------------------
 

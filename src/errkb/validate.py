@@ -8,11 +8,12 @@ article: a knowledge base with broken files is exactly what it must describe.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .article import SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
@@ -305,6 +306,29 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
         return None, [_finding(path, exc.line, exc.code, exc.message)]
     text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
     return article, check_article(article, text, today, max_age_days)
+
+
+class Examined(NamedTuple):
+    """What checking one file found, for the index manifest."""
+
+    sha1: str  # "" when the file cannot be read
+    summary: Summary | None  # None when it does not parse (or was not parsed)
+    errors: list[Finding]  # its own errors (not the ones between articles)
+
+
+def examine_file(path: Path, today: date, max_age_days: int,
+                 known_sha1: str = "") -> tuple[Examined, Article | None]:
+    """Read, hash, parse and check one article file; only read and hash it
+    when its content is still `known_sha1` (touched, not changed)."""
+    raw, problems = read_bytes(path)
+    if raw is None:
+        return Examined("", None, problems), None
+    sha1 = hashlib.sha1(raw).hexdigest()
+    if sha1 == known_sha1:
+        return Examined(sha1, None, []), None
+    article, findings = examine(path, raw, today, max_age_days)
+    summary = Summary.of(article) if article is not None else None
+    return Examined(sha1, summary, [f for f in findings if f.is_error]), article
 
 
 def check_article(article: Article, text: str, today: date, max_age_days: int) -> list[Finding]:
