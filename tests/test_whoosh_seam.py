@@ -11,10 +11,10 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
+from errkb import whoosh_seam
 from errkb.analysis import terms
 from errkb.article import parse_file
 from errkb.schema import TEXT_FIELDS, make_schema, to_document
-from errkb import whoosh_seam
 from errkb.whoosh_seam import CountedWriter, make_codec
 
 

@@ -252,7 +252,7 @@ def search(env: Env, query: tuple[str, ...], platforms: tuple[str, ...], causes:
     result = kb.search(text, platforms=list(platforms), causes=list(causes), limit=limit)
     env.flush_notes(kb)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_json())
     elif result.hits:
         from .render import render_search
 
@@ -290,10 +290,10 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
     if as_jsonl:
         import json
 
-        for article in result.articles:
+        for article in result.listing():
             click.echo(json.dumps(article, ensure_ascii=False))
     elif as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_json())
     else:
         from .render import render_browse
 
@@ -362,7 +362,7 @@ def article_json(article: Any) -> dict[str, Any]:
         **meta,
         "path": str(article.path),
         "sections": [{"title": s.title, "text": s.text} for s in article.sections],
-        "fixes": [fix.as_dict() for fix in article.fixes],
+        "fixes": [fix.as_json() for fix in article.fixes],
     }
 
 
@@ -412,7 +412,7 @@ def index_command(env: Env, full: bool, wait: float, as_json: bool) -> None:
     with progress_reporter(env) as progress:
         report = kb.build(full=full, wait=wait, progress=progress)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report.as_json())
     kind = "full build" if report.full else "update"
     env.say(f"{kind}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
             f"{report.unchanged} unchanged; {report.total} articles indexed in {report.seconds:.2f}s")

@@ -54,7 +54,7 @@ class BuildReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "full": self.full,
             "added": self.added,

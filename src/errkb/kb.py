@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
+from .model import ArticleCard, BrowseResult
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
     from .indexer import BuildReport, Progress
+    from .model import SearchResult
     from .scoring import Scorer
-    from .search import SearchResult
     from .validate import CheckResult
 
 T = TypeVar("T")
@@ -35,22 +37,6 @@ FIRST_BUILD_WAIT = 30.0
 #: How long `kb index` waits for another build by default.
 BUILD_WAIT = 10.0
 _OPEN_ATTEMPTS = 4
-
-
-class BrowseResult:
-    """Articles with the requested tags, and counts per tag among them."""
-
-    def __init__(self, articles: list[dict[str, Any]], platform_counts: dict[str, int],
-                 cause_counts: dict[str, int]) -> None:
-        self.articles = articles
-        self.platform_counts = platform_counts
-        self.cause_counts = cause_counts
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "articles": self.articles,
-            "counts": {"platforms": self.platform_counts, "causes": self.cause_counts},
-        }
 
 
 class KnowledgeBase:
@@ -228,9 +214,7 @@ class KnowledgeBase:
 
         result = self._reading(lambda ix: run_search(self._scorer_for(ix), text, platforms=platforms,
                                                      causes=causes, limit=limit))
-        result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
-        result.notes = list(self.notes)
-        return result
+        return replace(result, hits=tuple(replace(hit, path=self._path_of(hit.path)) for hit in result.hits))
 
     def _scorer_for(self, ix: Any) -> Scorer:
         """A scorer on `ix`, reused while the index stays the same: opening a
@@ -253,47 +237,45 @@ class KnowledgeBase:
         same folder under another name (relative vs absolute)."""
         return str(self.kb_dir / Path(indexed_path).name)
 
-    def cards(self) -> list[dict[str, Any]]:
+    def cards(self) -> list[ArticleCard]:
         """Every indexed article's stored card, sorted by id."""
 
-        def read_cards(ix: Any) -> list[dict[str, Any]]:
+        def read_cards(ix: Any) -> list[ArticleCard]:
             with ix.reader() as reader:
-                return [fields["card"] for _, fields in reader.iter_docs()]
+                return [ArticleCard.from_json(fields["card"]) for _, fields in reader.iter_docs()]
 
-        cards = self._reading(read_cards)
-        for card in cards:
-            card["path"] = self._path_of(card["path"])
-        return sorted(cards, key=lambda c: c["id"])
+        cards = [replace(card, path=self._path_of(card.path)) for card in self._reading(read_cards)]
+        return sorted(cards, key=lambda c: c.id)
 
     def browse(self, *, platforms: list[str] | None = None, causes: list[str] | None = None) -> BrowseResult:
         """Articles having any of `platforms` and any of `causes`."""
         chosen = [
             c for c in self.cards()
-            if (not platforms or set(platforms) & set(c["platforms"]))
-            and (not causes or set(causes) & set(c["causes"]))
+            if (not platforms or set(platforms) & set(c.platforms))
+            and (not causes or set(causes) & set(c.causes))
         ]
-        platform_counts = Counter(p for c in chosen for p in c["platforms"])
-        cause_counts = Counter(t for c in chosen for t in c["causes"])
-        articles = [{k: c[k] for k in ("id", "title", "platforms", "causes", "path")} for c in chosen]
-        return BrowseResult(articles, dict(sorted(platform_counts.items())), dict(sorted(cause_counts.items())))
+        platform_counts = Counter(p for c in chosen for p in c.platforms)
+        cause_counts = Counter(t for c in chosen for t in c.causes)
+        return BrowseResult(tuple(chosen), dict(sorted(platform_counts.items())),
+                            dict(sorted(cause_counts.items())))
 
-    def resolve(self, wanted: str) -> dict[str, Any]:
+    def resolve(self, wanted: str) -> ArticleCard:
         """The card of an article named by id, unique id prefix or error code."""
         cards = self.cards()
         key = wanted.strip().lower()
         for card in cards:
-            if card["id"] == key:
+            if card.id == key:
                 return card
-        by_code = [c for c in cards if key in (code.lower() for code in c.get("codes", []))]
+        by_code = [c for c in cards if key in (code.lower() for code in c.codes)]
         if len(by_code) == 1:
             return by_code[0]
-        prefixed = [c for c in cards if c["id"].startswith(key)] if key else []
+        prefixed = [c for c in cards if c.id.startswith(key)] if key else []
         if len(prefixed) == 1:
             return prefixed[0]
         import difflib
 
-        ids = [c["id"] for c in cards]
-        closest = [c["id"] for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
+        ids = [c.id for c in cards]
+        closest = [c.id for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
         raise ArticleNotFound(wanted, closest)
 
     def show(self, wanted: str) -> Article:
@@ -301,4 +283,4 @@ class KnowledgeBase:
         from .article import parse_file
 
         card = self.resolve(wanted)
-        return parse_file(Path(card["path"]))
+        return parse_file(Path(card.path))

@@ -14,6 +14,7 @@ from whoosh import fields
 from whoosh.system import pack_uint
 
 from .analysis import ErrkbAnalyzer, terms
+from .model import ArticleCard
 from .versions import INDEX_FORMAT
 
 if TYPE_CHECKING:  # searching loads this module (the index's schema) but builds no documents
@@ -66,21 +67,21 @@ def make_schema() -> fields.Schema:
     )
 
 
-def card(article: Article, plain: list[tuple[str, str]]) -> dict[str, Any]:
+def card(article: Article, plain: list[tuple[str, str]]) -> ArticleCard:
     """What result lists and snippets need, stored with the document
     (`plain`: each section's title and plain text)."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "platforms": article.platforms,
-        "causes": article.causes,
-        "codes": article.codes,
-        "path": str(article.path),
-        "messages": article.all_messages,
-        "summary": next((text for title, text in plain if title == "What you see"), ""),
-        "why": next((text for title, text in plain if title == "Why it happens"), ""),
-        "fixes": [fix.as_dict() for fix in article.fixes],
-    }
+    return ArticleCard(
+        id=article.id,
+        title=article.title,
+        platforms=tuple(article.platforms),
+        causes=tuple(article.causes),
+        codes=tuple(article.codes),
+        path=str(article.path),
+        messages=tuple(article.all_messages),
+        summary=next((text for title, text in plain if title == "What you see"), ""),
+        why=next((text for title, text in plain if title == "Why it happens"), ""),
+        fixes=tuple(article.fixes),
+    )
 
 
 def to_document(article: Article) -> dict[str, Any]:
@@ -108,5 +109,6 @@ def to_document(article: Article) -> dict[str, Any]:
         "codes": ",".join(article.codes),
         "platforms": ",".join(article.platforms),
         "causes": ",".join(article.causes),
-        "card": card(article, plain),
+        # Stored as its JSON (plain types): the index never pickles errkb's classes.
+        "card": card(article, plain).as_json(),
     }

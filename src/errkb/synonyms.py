@@ -13,13 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .analysis import fold, terms
+from .analysis import all_han, fold, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
-
-
-def _is_han(text: str) -> bool:
-    return bool(text) and all("\u3400" <= c <= "\u9fff" for c in text)
 
 
 class Entry(NamedTuple):
@@ -29,7 +25,7 @@ class Entry(NamedTuple):
     terms: tuple[str, ...]
 
     def fires(self, query_terms: set[str], query_text: str) -> bool:
-        if _is_han(self.text):
+        if all_han(self.text):
             return self.text in query_text
         return bool(self.terms) and set(self.terms) <= query_terms
 

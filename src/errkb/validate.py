@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .analysis import is_han
 from .article import SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, MAX_ARTICLE_BYTES, Skipped, scan
@@ -55,7 +56,6 @@ REQUIRED = ("id", "title", "platforms", "causes", "messages", "sources")
 OPTIONAL = ("codes", "related", "updated")
 LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True, order=True)
@@ -145,7 +145,7 @@ def _check_messages(article: Article) -> list[Finding]:
     zh = raw.get("zh") or []
     if not zh:
         problems.append(_finding(article.path, line, "E017", "no Chinese message under 'zh'"))
-    elif not any(_CJK.search(m) for m in zh):
+    elif not any(any(map(is_han, m)) for m in zh):
         problems.append(_finding(article.path, line, "E017", "'zh' messages contain no Chinese text"))
     return problems
 
