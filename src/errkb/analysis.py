@@ -168,13 +168,13 @@ def terms(text: str, *, stemmed: bool = True) -> list[str]:
     return found
 
 
-class ErrkbAnalyzer(Analyzer):
+class ErrkbAnalyzer(Analyzer):  # type: ignore[misc]
     """Whoosh analyzer around `iter_tokens` (stemmed or not)."""
 
     def __init__(self, stemmed: bool = True) -> None:
         self.stemmed = stemmed
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

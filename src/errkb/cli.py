@@ -25,6 +25,10 @@ from .versions import JSON_SCHEMA_VERSION, VERSION_TEXT
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .article import Article
+    from .kb import KnowledgeBase
+    from .render import Painter
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Bytes read from standard input at most (a query is analysed up to 64 KB
@@ -77,12 +81,12 @@ class Env:
         stream = sys.stderr if err else sys.stdout
         return bool(getattr(stream, "isatty", lambda: False)())
 
-    def painter(self) -> Any:
+    def painter(self) -> Painter:
         from .render import Painter
 
         return Painter(self.color())
 
-    def kb(self) -> Any:
+    def kb(self) -> KnowledgeBase:
         from .kb import KnowledgeBase
 
         return KnowledgeBase(self.kb_dir, self.index_dir)
@@ -113,7 +117,7 @@ class Env:
         except (OSError, ValueError):  # no such pager: print instead
             click.echo(text, nl=False, color=color)
 
-    def flush_notes(self, kb: Any) -> None:
+    def flush_notes(self, kb: KnowledgeBase) -> None:
         for note in kb.notes:
             self.say(note)
         kb.notes.clear()
@@ -356,7 +360,7 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
         env.page(render_article(article, env.painter(), width()), no_pager)
 
 
-def article_json(article: Any) -> dict[str, Any]:
+def article_json(article: Article) -> dict[str, Any]:
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in article.meta.items()}
     return {
         **meta,

@@ -26,10 +26,10 @@ from typing import Any
 from . import __version__, store
 from .article import Article
 from .errors import IndexProblem
-from .kbfiles import FileState, fingerprint, scan
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, FileState, fingerprint, scan
 from .postings_pool import gc_paused
 from .schema import make_schema, to_document
-from .validate import DEFAULT_MAX_AGE_DAYS, Finding, Summary, check_links, examine_file
+from .validate import Finding, Summary, check_links, examine_file
 from .versions import INDEX_FORMAT
 from .whoosh_seam import CountedWriter, ram_index
 

@@ -92,7 +92,9 @@ def check_fields(article: Article) -> list[Finding]:
     """Rules on one article's front matter alone."""
     found: list[Finding] = []
     meta, path = article.meta, article.path
-    add = lambda key, code, msg: found.append(_finding(path, article.line_of(key), code, msg))  # noqa: E731
+
+    def add(key: str, code: str, msg: str) -> None:
+        found.append(_finding(path, article.line_of(key), code, msg))
 
     for key in REQUIRED:
         value = meta.get(key)
