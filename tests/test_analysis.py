@@ -43,3 +43,12 @@ def test_analyzer_gives_positions_and_character_offsets() -> None:
 
 def test_unstemmed_analyzer_keeps_words_whole() -> None:
     assert [t.text for t in ErrkbAnalyzer(stemmed=False)("Verification failed")] == ["verification", "failed"]
+
+
+def test_han_is_defined_once_and_excludes_the_hexagram_block() -> None:
+    from errkb.analysis import HAN_RANGES, all_han, is_han
+
+    for first, last in HAN_RANGES:
+        assert all(is_han(chr(c)) for c in range(ord(first), ord(last) + 1))
+    assert not any(is_han(chr(c)) for c in range(0x4DC0, 0x4E00))  # Yijing hexagram symbols
+    assert all_han("支付宝") and all_han("\u3400\uf900") and not all_han("支付宝x") and not all_han("")

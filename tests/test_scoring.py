@@ -176,6 +176,7 @@ def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
             assert ours == theirs, (field, term)
             read += len(ours)
     assert read
+    assert scorer.doc_frequency("title", "no-such-term") == scorer.doc_frequency("no_such_field", "card") == 0
     for segment, _, _, _ in scorer.segments:
         for field in {f for f, _ in reader.all_terms()}:
             expected = bytes(length_to_byte(segment.doc_field_length(d, field, 0) or 0)

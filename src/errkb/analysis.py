@@ -69,10 +69,15 @@ def _is_number_like(word: str) -> bool:
     return digits >= 5 or (digits > 0 and digits == len(word))
 
 
+#: Han (Chinese) characters, errkb's one definition: CJK Unified Ideographs
+#: (the main block, first), Extension A and the Compatibility Ideographs; not
+#: U+4DC0-4DFF, the Yijing hexagram symbols between the first two.
+HAN_RANGES = (("\u4e00", "\u9fff"), ("\u3400", "\u4dbf"), ("\uf900", "\ufaff"))
+_MAIN_FIRST, _MAIN_LAST = HAN_RANGES[0]
+
+
 def is_han(char: str) -> bool:
-    """Whether a character is Chinese (Han): errkb's one definition. CJK
-    Unified Ideographs, Extension A and the Compatibility Ideographs (not
-    U+4DC0-4DFF, the Yijing hexagram symbols between the first two)."""
+    """Whether a character is Han (see `HAN_RANGES`)."""
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
 
 
@@ -80,7 +85,7 @@ def all_han(text: str) -> bool:
     """Whether `text` is non-empty and all Han (min/max test the main block in C)."""
     if not text:
         return False
-    return (min(text) >= "\u4e00" and max(text) <= "\u9fff") or all(map(is_han, text))
+    return (min(text) >= _MAIN_FIRST and max(text) <= _MAIN_LAST) or all(map(is_han, text))
 
 
 def _runs(folded: str) -> Iterator[tuple[bool, str, int]]:
@@ -161,9 +166,9 @@ def terms(text: str, *, stemmed: bool = True) -> list[str]:
             term = term_of(word)
             if term is not None:
                 found.append(term)
-        elif all_han(word):  # the common case: its bigrams
+        elif min(word) >= _MAIN_FIRST and max(word) <= _MAIN_LAST:  # all Han, the common case: its bigrams
             found.extend([word[i : i + 2] for i in range(len(word) - 1)] if len(word) > 1 else [word])
-        else:  # scripts mixed in one word
+        else:  # scripts mixed in one word, or the rarer Han blocks
             found.extend(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
     return found
 

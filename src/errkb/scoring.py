@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from whoosh.util.numeric import byte_to_length
 
-from .whoosh_seam import length_bytes, posting_blocks
+from .whoosh_seam import doc_frequency, length_bytes, posting_blocks
 
 #: BM25F parameters. Articles are short and alike in length; K1 and B
 #: matter little (measured with `make eval`).
@@ -44,13 +44,6 @@ class Clause(NamedTuple):
 
     alternatives: Sequence[Alternative]
     tiebreak: float = 0.0
-
-
-def _doc_frequency(segment: Any, field: str, term: str) -> int:
-    try:
-        return int(segment.doc_frequency(field, term))
-    except Exception:  # a field this segment lacks
-        return 0
 
 
 def _deleted(segment: Any) -> frozenset[int]:
@@ -86,7 +79,7 @@ class Scorer:
         key = (field, term)
         found = self._frequencies.get(key)
         if found is None:
-            found = self._frequencies[key] = [_doc_frequency(segment, field, term)
+            found = self._frequencies[key] = [doc_frequency(segment, field, term)
                                               for segment, _, _, _ in self.segments]
         return found
 

@@ -15,9 +15,9 @@ What is here, and why it is worth the private names:
   (`postings_pool.TermPool`) and each term's postings and term-table row
   written in one go (`write_terms`, W3 bytes). A 10,000-article build's
   writing step takes ~5 s this way, ~26 s through Whoosh's own loop.
-- `posting_blocks` and `length_bytes`: the decoded blocks and the length
-  column the term-at-a-time scorer reads (Whoosh's matcher tree costs a
-  method call per posting per level).
+- `doc_frequency`, `posting_blocks` and `length_bytes`: the term table, the
+  decoded posting blocks and the length column the term-at-a-time scorer
+  reads (Whoosh's matcher tree costs a method call per posting per level).
 - `ram_index`: an index in memory that never spills to Whoosh's shared
   temporary file.
 """
@@ -240,6 +240,25 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
 
 
 # -- reading ---------------------------------------------------------------
+
+
+def doc_frequency(segment: Any, field: str, term: str) -> int:
+    """Documents of a segment holding `term` in `field` (deleted ones too, as
+    Whoosh counts them), from one look-up in the term table: a long paste
+    asks for some 2,000 of these, and Whoosh's own path builds a term-info
+    object for each."""
+    table: Any = getattr(segment, "_terms", None)
+    try:
+        key = table._keycoder(field, term.encode("utf-8"))
+        position, length = table._tindex.range_for_key(key)
+        return int(TERM_INFO.unpack_from(table._dbfile.get(position, length))[2])
+    except KeyError:  # no such term, or a field this segment lacks
+        return 0
+    except (AttributeError, struct.error):  # not a W3 segment: ask Whoosh
+        try:
+            return int(segment.doc_frequency(field, term))
+        except Exception:  # a field this segment lacks
+            return 0
 
 
 def posting_blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
