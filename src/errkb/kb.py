@@ -40,11 +40,7 @@ _OPEN_ATTEMPTS = 4
 
 
 class KnowledgeBase:
-    """Articles in `kb_dir`, searched through the index in `index_dir`.
-
-    A plain class, not a dataclass: `kb search` imports this module on every
-    run, and start-up time is part of every answer.
-    """
+    """Articles in `kb_dir`, searched through the index in `index_dir`."""
 
     def __init__(self, kb_dir: Path, index_dir: Path) -> None:
         self.kb_dir = Path(kb_dir)

@@ -36,8 +36,8 @@ class AnalysedText(fields.TEXT):  # type: ignore[misc]
 
     errkb analyses each section once, for the index and for the stored term
     set alike; Whoosh's own path would run the analyzer again and build a
-    Token object per word (a third of the build time). Text still goes
-    through the field's analyzer, as in any TEXT field.
+    Token object per word. Text still goes through the field's analyzer, as
+    in any TEXT field.
     """
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
@@ -100,8 +100,8 @@ def to_document(article: Article) -> dict[str, Any]:
         "id": article.id,
         **counted,
         # The symptom vocabulary only: typos are corrected towards the words
-        # people see on screen, and indexing every section twice, unstemmed,
-        # cost 45% of all postings.
+        # people see on screen (every section, unstemmed, would add ~45% to
+        # the postings).
         "words": Counter(terms(f"{article.title}\n{messages}", stemmed=False)),
         # Distinct searchable terms, stored: re-ranking reads which query
         # terms an article has (the scorer reads postings, not documents).
