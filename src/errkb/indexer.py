@@ -156,22 +156,21 @@ def examine(build: BuildPlan, today: date, max_age_days: int = DEFAULT_MAX_AGE_D
     was_indexed = {e.indexed_id for e in old.values() if e.indexed_id}  # before entries are updated
     entries: dict[str, Entry] = {}
     parsed: dict[str, Article] = {}  # changed files that parsed
-    with gc_paused():
-        for state in build.files:
-            previous = old.get(state.name)
-            if previous and (previous.size, previous.mtime_ns) == (state.size, state.mtime_ns):
-                entries[state.name] = previous
-                continue
-            examined, article = examine_file(Path(kb_dir, state.name), today, max_age_days,
-                                             previous.sha1 if previous else "")
-            if examined.sha1 and previous and previous.sha1 == examined.sha1:  # touched, not changed
-                previous.size, previous.mtime_ns = state.size, state.mtime_ns
-                entries[state.name] = previous
-                continue
-            entries[state.name] = Entry(state.size, state.mtime_ns, examined.sha1, examined.summary,
-                                        examined.errors, previous.indexed_id if previous else None)
-            if article is not None:
-                parsed[state.name] = article
+    for state in build.files:
+        previous = old.get(state.name)
+        if previous and (previous.size, previous.mtime_ns) == (state.size, state.mtime_ns):
+            entries[state.name] = previous
+            continue
+        examined, article = examine_file(Path(kb_dir, state.name), today, max_age_days,
+                                         previous.sha1 if previous else "")
+        if examined.sha1 and previous and previous.sha1 == examined.sha1:  # touched, not changed
+            previous.size, previous.mtime_ns = state.size, state.mtime_ns
+            entries[state.name] = previous
+            continue
+        entries[state.name] = Entry(state.size, state.mtime_ns, examined.sha1, examined.summary,
+                                    examined.errors, previous.indexed_id if previous else None)
+        if article is not None:
+            parsed[state.name] = article
 
     link_errors: dict[str, list[Finding]] = {}
     for finding in check_links([e.summary for e in entries.values() if e.summary is not None]):
@@ -261,7 +260,7 @@ def update_index(
 ) -> BuildReport:
     """Bring the index in `index_dir` up to date with `kb_dir` and publish it."""
     started = time.perf_counter()
-    with store.build_lock(index_dir, wait):
+    with store.build_lock(index_dir, wait), gc_paused():
         pointer = store.read_pointer(index_dir)
         build = plan(kb_dir, index_dir, pointer, full=full)
         changes = examine(build, today or date.today(), max_age_days)
