@@ -45,6 +45,10 @@ _FOLD_PAIRS = {
 }
 FOLD_TABLE: dict[int, str] = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
 FOLD_TABLE.update({ord(k): v for k, v in _FOLD_PAIRS.items()})
+_FOLDED = {chr(c): v for c, v in FOLD_TABLE.items()}
+#: The characters `fold` changes: replacing just these is several times
+#: faster on article text than `str.translate`, which looks up every character.
+_FOLDABLE = re.compile("[\uff01-\uff5e" + "".join(sorted(_FOLD_PAIRS)) + "]")
 
 #: English function words, plus the filler of questions and chat ("how do I
 #: get it back", "tried again", "please", "anymore"): in a knowledge base of
@@ -55,8 +59,9 @@ STOP_WORDS: frozenset[str] = frozenset(
 
 
 def fold(text: str) -> str:
-    """Full-width and CJK punctuation to ASCII, one character for one."""
-    return text.translate(FOLD_TABLE)
+    """Full-width and CJK punctuation to ASCII, one character for one
+    (`FOLD_TABLE`)."""
+    return _FOLDABLE.sub(lambda match: _FOLDED[match.group()], text)
 
 
 def stem(word: str) -> str:

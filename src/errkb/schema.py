@@ -89,7 +89,8 @@ def to_document(article: Article) -> dict[str, Any]:
     from .article import section_plain_text
 
     messages = "\n".join(article.all_messages)
-    plain = [(section.title, section_plain_text(section.text)) for section in article.sections]
+    plain = [(section.title, section_plain_text(section.text)) for section in article.sections
+             if section.title in ABOUT_SECTIONS or section.title in REMEDY_SECTIONS]
     counted = {
         "title": Counter(terms(article.title)),
         "messages": Counter(terms(messages)),

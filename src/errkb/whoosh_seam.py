@@ -187,6 +187,8 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     fieldkey = b""
     fixedsize: int | None = None
     lastkey = tindex.lastkey
+    # Positions are counted here rather than asked of the files (a seek per call).
+    start, position = postfile.tell(), termfile.tell()
     for fieldname, tbytes, postings in terms:
         if fieldname != lastfield:
             fieldwriter.start_field(fieldname, schema[fieldname])  # registers the field's number
@@ -194,32 +196,22 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
             fixedsize = schema[fieldname].format.fixed_value_size()
             lastfield = fieldname
 
-        # The postings, a block of up to `limit` at a time.
-        start = postfile.tell()
-        chunks = [MAGIC]
-        total_weight = 0.0
-        top_weight: float = 0
-        first_id = last_id = count = 0
-        for ids, stored, block_top, mini_weights, values in _blocks(postings, limit):
-            if fixedsize is None or fixedsize < 0:
-                mini_values: Any = tuple(values)
-            elif fixedsize == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join(values)
-            gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
-            data = dumps((gaps, mini_weights, mini_values), 2)
+        if isinstance(postings, CountedPostings) and len(postings) == 2 and fixedsize == 4:
+            # Most terms: one counted posting, in one block (what the loop below makes of it).
+            docnum, counted = postings
+            weight = float(counted)
+            packed = pack_uint(counted)
+            data = dumps(((docnum,), None if counted == 1 else weight, packed), 2)
             if compression:
                 data = zlib.compress(data, compression)
-            info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-            chunks += (BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
-            total_weight += sum(stored)
-            top_weight = max(top_weight, block_top)
-            first_id = ids[0] if not count else first_id
-            last_id = ids[-1]
-            count += len(ids)
-        chunks[-3] = BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
-        block_bytes = b"".join(chunks)
+            info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+            block_bytes = MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+            total_weight = top_weight = weight
+            first_id = last_id = docnum
+            count = 1
+        else:
+            block_bytes, total_weight, top_weight, first_id, last_id, count = _posting_bytes(
+                postings, limit, fixedsize, compression)
         postfile.write(block_bytes)
 
         # The term's row in the term table, and its place in the hash index.
@@ -228,15 +220,47 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
         value = TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
                                 first_id, last_id) + EXTENT.pack(start, len(block_bytes))
-        position = termfile.tell()
+        start += len(block_bytes)
         positions.append(position)
-        termfile.write(KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
+        row = KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value
+        termfile.write(row)
         hashed = hash_key(key)
         buckets[hashed & 255].append((hashed, position))
+        position += len(row)
         lastkey = key
     tindex.lastkey = lastkey
     if lastfield is not None:
         fieldwriter.finish_field()
+
+
+def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
+                   compression: int) -> tuple[bytes, float, float, int, int, int]:
+    """A term's postings as W3 blocks of up to `limit`, and the term-table
+    statistics: (bytes, total weight, top weight, first id, last id, count)."""
+    chunks = [MAGIC]
+    total_weight = 0.0
+    top_weight: float = 0
+    first_id = last_id = count = 0
+    for ids, stored, block_top, mini_weights, values in _blocks(postings, limit):
+        if fixedsize is None or fixedsize < 0:
+            mini_values: Any = tuple(values)
+        elif fixedsize == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(values)
+        gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
+        data = dumps((gaps, mini_weights, mini_values), 2)
+        if compression:
+            data = zlib.compress(data, compression)
+        info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+        chunks += (BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
+        total_weight += sum(stored)
+        top_weight = max(top_weight, block_top)
+        first_id = ids[0] if not count else first_id
+        last_id = ids[-1]
+        count += len(ids)
+    chunks[-3] = BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
+    return b"".join(chunks), total_weight, top_weight, first_id, last_id, count
 
 
 # -- reading ---------------------------------------------------------------
