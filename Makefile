@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 Q      ?= 支付宝 身份信息过期
 
-.PHONY: search test index check lint eval bench clean help
+.PHONY: search test test-slow index check lint eval bench clean help
 
 help:
 	@echo 'make search Q="pasted error"   set up .venv, build the index, search'
-	@echo 'make test                      set up .venv with test tools, run the tests'
+	@echo 'make test                      set up .venv with test tools, run the fast tests'
+	@echo 'make test-slow                 the slow fault, race and fresh-clone tests (CI runs both)'
 	@echo 'make index | check | lint | eval | bench | clean'
 
 $(BIN)/python:
@@ -29,15 +30,20 @@ search: $(VENV)/.runtime
 	$(BIN)/kb index
 	$(BIN)/kb search -- "$(Q)"
 
+# The fast suite: offline, under a minute. The slow tests (real processes,
+# faults, races, a fresh clone) are marked `slow`; .ci/run runs them too.
 test: $(VENV)/.test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(VENV)/.test
+	$(BIN)/python -m pytest -m slow
 
 index: $(VENV)/.runtime
 	$(BIN)/kb index
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests scripts
-	$(BIN)/mypy
+	$(BIN)/mypy --strict
 
 check: lint
 	$(BIN)/kb check

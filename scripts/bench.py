@@ -9,9 +9,9 @@
    `run_search` (what `KnowledgeBase.search` runs after its staleness check,
    which is timed apart) for short, Chinese and long-paste queries, and the
    peak RSS of a `kb search --json` process.
-3. End to end on `kb/`: whole `kb search` / `kb search --help` / `kb --version`
-   processes against a floor that only imports what they must import,
-   alternating floor and kb runs, medians.
+3. End to end on `kb/`: whole `kb search` processes against a floor that only
+   imports what they must import, alternating floor and kb runs, medians;
+   `kb --help`, `kb search --help` and `kb --version` (Click's own) timed too.
 4. Prints tables and the goals (PASS/FAIL/SKIP), writes build/bench/bench.json.
 
 Usage: .venv/bin/python scripts/bench.py [--sizes 1000,10000] [--huge] [--runs N] [--quick]
@@ -64,6 +64,12 @@ SAMPLE_CHECKED = 40  # the first articles only link to earlier ones: a closed se
 RELATED_WINDOW = 50
 FLOOR_SEARCH = "import click, whoosh.index, whoosh.searching, whoosh.query"
 FLOOR_CLICK = "import click"
+#: The goals: `kb search` within this factor of the import floor; Click's
+#: own `--help` and `--version` within this many milliseconds; a full build
+#: of 10,000 articles at this rate or faster, in one process.
+SEARCH_FLOOR_RATIO = 1.3
+CLICK_COMMAND_MS = 150.0
+BUILD_ARTICLES_PER_S = 700
 #: A query running longer than max(QUERY_TIMEOUT, QUERY_TIMEOUT_PER_ARTICLE * n)
 #: is cut (interrupted) and counted at that time: some searches never end.
 QUERY_TIMEOUT = 5.0
@@ -760,6 +766,7 @@ def e2e_cases(index_dir: Path, seed: int, vocab: Vocabulary) -> list[tuple[str, 
         ("search English", [*search, E2E_ENGLISH], FLOOR_SEARCH),
         ("search Chinese", [*search, E2E_CHINESE], FLOOR_SEARCH),
         (f"search {len(paste.encode()) / 1024:.1f} KB paste", [*search, paste], FLOOR_SEARCH),
+        ("kb --help", [KB, "--help"], FLOOR_CLICK),
         ("kb search --help", [KB, "search", "--help"], FLOOR_CLICK),
         ("kb --version", [KB, "--version"], FLOOR_CLICK),
     ]
@@ -828,10 +835,13 @@ def evaluate_goals(sizes: dict[str, Any], e2e: dict[str, Any]) -> list[Goal]:
     for name, case in cases.items():
         if case.get("informational"):
             continue
-        limit = 1.3 if name.startswith("search") else 1.2
-        detail = f"{case['ratio']:.2f}x ({case['kb_median_ms']:.0f} vs {case['floor_median_ms']:.0f} ms)"
-        status = "PASS" if case["ratio"] <= limit else "FAIL"
-        goals.append(Goal(f"end to end `{name}` <= {limit}x floor", status, detail))
+        if name.startswith("search"):
+            detail = f"{case['ratio']:.2f}x ({case['kb_median_ms']:.0f} vs {case['floor_median_ms']:.0f} ms)"
+            status = "PASS" if case["ratio"] <= SEARCH_FLOOR_RATIO else "FAIL"
+            goals.append(Goal(f"end to end `{name}` <= {SEARCH_FLOOR_RATIO}x floor", status, detail))
+        else:  # Click's own help and version: an absolute bound
+            goals.append(goal(f"end to end `{name}` <= {CLICK_COMMAND_MS:.0f} ms", case["kb_median_ms"],
+                              CLICK_COMMAND_MS, lambda v: f"{v:.0f} ms"))
     ten = sizes.get("10000", {})
     queries = ten.get("queries", {})
     for kind in ("short", "chinese", "paste"):
@@ -841,7 +851,8 @@ def evaluate_goals(sizes: dict[str, Any], e2e: dict[str, Any]) -> list[Goal]:
         if cut:
             verdict = Goal(verdict.name, "FAIL", verdict.detail + cut)
         goals.append(verdict)
-    goals.append(goal("10,000: full build >= 1,000 articles/s", ten.get("articles_per_s"), 1000,
+    goals.append(goal(f"10,000: full build >= {BUILD_ARTICLES_PER_S:,} articles/s (one process)",
+                      ten.get("articles_per_s"), BUILD_ARTICLES_PER_S,
                       lambda v: f"{v:,.0f} articles/s", at_most=False))
     edit = ten.get("edit_update_s") if ten.get("edit_update_ok", True) else float("inf")
     goals.append(goal("10,000: `kb index` after one edit <= 1 s", edit, 1.0, lambda v: f"{v:.2f} s"))

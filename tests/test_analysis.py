@@ -43,3 +43,26 @@ def test_analyzer_gives_positions_and_character_offsets() -> None:
 
 def test_unstemmed_analyzer_keeps_words_whole() -> None:
     assert [t.text for t in ErrkbAnalyzer(stemmed=False)("Verification failed")] == ["verification", "failed"]
+
+
+def test_han_is_defined_once_and_excludes_the_hexagram_block() -> None:
+    from errkb.analysis import HAN_RANGES, all_han, is_han
+
+    for first, last in HAN_RANGES:
+        assert all(is_han(chr(c)) for c in range(ord(first), ord(last) + 1))
+    assert not any(is_han(chr(c)) for c in range(0x4DC0, 0x4E00))  # Yijing hexagram symbols
+    assert all_han("支付宝") and all_han("\u3400\uf900") and not all_han("支付宝x") and not all_han("")
+
+
+def test_fold_is_the_fold_table_applied_one_character_for_one() -> None:
+    import random
+
+    from errkb.analysis import FOLD_TABLE, fold
+
+    rng = random.Random(7)
+    pool = [*map(chr, FOLD_TABLE), "支", "付", "a", "Z", " ", "\u3001", "\uff5f", "\uff00", "🙂"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) if rng.random() < 0.7 else chr(rng.randrange(0x20, 0x3_0000))
+                       for _ in range(rng.randrange(0, 40)))
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+        assert fold(text) == text.translate(FOLD_TABLE) and len(fold(text)) == len(text)

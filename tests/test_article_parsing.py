@@ -26,7 +26,7 @@ def describe(path: Path) -> dict[str, Any]:
         "meta": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in article.meta.items()},
         "key_lines": article.key_lines,
         "sections": [[s.title, s.line] for s in article.sections],
-        "fixes": [{**f.as_dict(), "line": f.line} for f in article.fixes],
+        "fixes": [{**f.as_json(), "line": f.line} for f in article.fixes],
         "warnings": [list(w) for w in article.warnings],
     }
 

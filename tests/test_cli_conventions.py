@@ -137,17 +137,3 @@ def test_show_html_renders_the_body(workdir: Path) -> None:
     assert result.exit_code == Exit.OK
     assert result.stdout.startswith("<h1>Payment exceeds the daily limit</h1>")
     assert "<h2>Fixes</h2>" in result.stdout and "<ol>" in result.stdout
-
-
-def test_help_is_as_wide_as_click_makes_it_for_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """errkb sizes help text itself (to spare `kb --help` importing shutil):
-    COLUMNS, then the terminal, at most 80, at least 50, as Click does."""
-    from click import formatting
-
-    from errkb.cli import cli
-
-    monkeypatch.setattr(formatting, "FORCED_WIDTH", None)
-    for columns, width in (("60", 58), ("200", 78), ("30", 50)):
-        monkeypatch.setenv("COLUMNS", columns)
-        with cli.make_context("kb", ["--help"], resilient_parsing=True) as ctx:
-            assert ctx.make_formatter().width == width

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -149,74 +148,19 @@ def test_build_of_a_kb_with_a_duplicate_id_keeps_the_first(kb_dir: Path, index_d
     assert [(Path(f.path).name, f.code) for f in report.invalid] == [("b-two.md", "E010"), ("b-two.md", "E011")]
 
 
-def helped_build(kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch,
-                 count: int) -> BuildReport:
-    """Write `count` articles and build with a helper process, as a big build would."""
-    from errkb import segment_helper
-
+def build_many(kb_dir: Path, index_dir: Path, write_article: WriteArticle, count: int) -> BuildReport:
+    """Write `count` articles and build."""
     for n in range(count):
         write_article(f"card-declined-{n}", title=f"Card declined case {n}", en=f'"Card declined number {n}x"')
-    monkeypatch.setattr(segment_helper, "PARALLEL_MIN_ARTICLES", 2)
-    monkeypatch.setattr(segment_helper.os, "cpu_count", lambda: 2)
     return update_index(kb_dir, index_dir)
 
 
-def test_a_big_build_shares_the_work_with_a_helper_process(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+def test_an_update_of_touched_files_reindexes_only_what_changed(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle
 ) -> None:
-    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
-    assert report.total == 6
-    kb = KnowledgeBase(kb_dir, index_dir)
-    scorer = kb._scorer_for(kb.ensure_fresh())
-    assert len(scorer.segments) == 2  # the builder's segment and the helper's
-    assert sorted(hit.id for hit in kb.search("card declined", limit=10).hits) == [f"card-declined-{n}" for n in range(6)]
-    assert not list(index_dir.glob("*/helper-*"))  # its hand-over files are gone
-    kb.close()
-
-
-def test_a_failed_helper_leaves_its_share_to_the_builder(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from errkb import segment_helper
-
-    monkeypatch.setattr(segment_helper.sys, "executable", "/bin/false")  # the helper exits with 1
-    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 4)
-    assert report.total == 4
-    assert len(KnowledgeBase(kb_dir, index_dir).search("card declined", limit=10).hits) == 4
-
-
-def test_a_helper_that_fails_while_indexing_leaves_its_share_to_the_builder(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from errkb import segment_helper
-
-    def index_nowhere(helper: segment_helper.Helper, _: Path, names: list[str]) -> None:
-        helper._send((str(index_dir / "no-such-generation"), names))  # it fails to open that index
-
-    written_here: list[int] = []
-    write_segment = segment_helper.write_segment
-
-    def write_here(folder: Path, articles: list[Any]) -> Any:
-        written_here.append(len(articles))
-        return write_segment(folder, articles)
-
-    monkeypatch.setattr(segment_helper.Helper, "index", index_nowhere)
-    monkeypatch.setattr(segment_helper, "write_segment", write_here)
-    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
-    assert report.total == 6 and len(report.added) == 6
-    assert written_here == [3]  # the helper's three, parsed again and written by the builder
-    kb = KnowledgeBase(kb_dir, index_dir)
-    assert len(kb.search("card declined", limit=10).hits) == 6
-    assert len(kb._scorer_for(kb.ensure_fresh()).segments) == 2  # the builder wrote the helper's share apart
-    kb.close()
-
-
-def test_a_helped_update_of_touched_files_reindexes_only_what_changed(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
+    build_many(kb_dir, index_dir, write_article, 6)
     for n, path in enumerate(sorted(kb_dir.glob("*.md"))):
-        if n in (0, 5):  # one in the helper's share, one in the builder's
+        if n in (0, 5):
             write_article(path.stem, title=f"Card declined, edited {n}", en=f'"Card declined number {n}x"')
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     report = update_index(kb_dir, index_dir)
@@ -225,10 +169,10 @@ def test_a_helped_update_of_touched_files_reindexes_only_what_changed(
     assert indexed_ids(index_dir) == [f"card-declined-{n}" for n in range(6)]
 
 
-def test_a_helped_build_keeps_the_first_of_a_duplicate_id(
-    kb_dir: Path, index_dir: Path, write_article: WriteArticle, monkeypatch: pytest.MonkeyPatch
+def test_a_big_build_keeps_the_first_of_a_duplicate_id(
+    kb_dir: Path, index_dir: Path, write_article: WriteArticle
 ) -> None:
-    (kb_dir / "zz-copy.md").write_text(article_text("card-declined-0"))  # checked by the builder, last in order
-    report = helped_build(kb_dir, index_dir, write_article, monkeypatch, 6)
+    (kb_dir / "zz-copy.md").write_text(article_text("card-declined-0"))  # last in order
+    report = build_many(kb_dir, index_dir, write_article, 6)
     assert indexed_ids(index_dir) == [f"card-declined-{n}" for n in range(6)]
     assert {Path(f.path).name for f in report.invalid} == {"zz-copy.md"}

@@ -109,7 +109,7 @@ def assert_sane(result: SearchResult, limit: int) -> None:
         for start, end in hit.snippet_spans:
             assert 0 <= start < end <= len(hit.snippet), (hit.snippet, hit.snippet_spans)
     assert math.isfinite(result.coverage)
-    json.dumps(result.as_dict(), allow_nan=False)  # the --json output can always be written
+    json.dumps(result.as_json(), allow_nan=False)  # the --json output can always be written
 
 
 # -- (a) any text is a valid query ---------------------------------------------

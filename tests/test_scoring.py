@@ -152,24 +152,37 @@ def test_a_query_reads_at_most_its_postings_budget_but_keeps_the_rarest_terms(
 
 
 def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
-    """Every term's postings decoded from the bytes (`_postings`) are the ids
-    and weights Whoosh's matcher reads; its frequencies are Whoosh's."""
-    from errkb.scoring import _blocks, _postings
+    """Every term's postings read a block at a time (`posting_blocks`) are the
+    ids and weights Whoosh's public matcher gives one by one; the lengths
+    (`length_bytes`) and the frequencies are Whoosh's."""
+    from whoosh.util.numeric import length_to_byte
+
+    from errkb.whoosh_seam import length_bytes, posting_blocks
 
     scorer = Scorer(reader)
-    direct = 0
+    read = 0
     for field, tbytes in reader.all_terms():
         term = tbytes.decode("utf-8")
         assert scorer.doc_frequency(field, term) == reader.doc_frequency(field, term)
-        for (segment, _, _, _), extent in zip(scorer.segments, scorer.extents(field, term), strict=True):
-            if extent.offset < 0:
-                continue
-            direct += 1
-            ours = [(d, float(w)) for ids, ws in _postings(segment, extent) for d, w in zip(ids, ws, strict=True)]
-            theirs = [(d, float(w)) for ids, ws in _blocks(segment, field, term) for d, w in zip(ids, ws, strict=True)]
+        for segment, _, _, _ in scorer.segments:
+            ours = [(d, float(w)) for ids, ws in posting_blocks(segment, field, term)
+                    for d, w in zip(ids, ws, strict=True) if not segment.is_deleted(d)]
+            theirs: list[tuple[int, float]] = []
+            if segment.doc_frequency(field, term):
+                matcher = segment.postings(field, term)
+                while matcher.is_active():
+                    theirs.append((matcher.id(), float(matcher.weight())))
+                    matcher.next()
             assert ours == theirs, (field, term)
-    assert direct  # the bytes were read, not only Whoosh's fallback
+            read += len(ours)
+    assert read
+    assert scorer.doc_frequency("title", "no-such-term") == scorer.doc_frequency("no_such_field", "card") == 0
+    for segment, _, _, _ in scorer.segments:
+        for field in {f for f, _ in reader.all_terms()}:
+            expected = bytes(length_to_byte(segment.doc_field_length(d, field, 0) or 0)
+                             for d in range(segment.doc_count_all()))
+            assert length_bytes(segment, field) == expected, field
 
 
-def test_postings_decoded_from_the_bytes_are_whoosh_s(reader: Any) -> None:
+def test_postings_and_lengths_read_by_the_seam_are_whoosh_s(reader: Any) -> None:
     assert_postings_read_as_whoosh_reads_them(reader)

@@ -56,11 +56,11 @@ def test_whole_message_in_a_noisy_paste_counts_most(kb: KnowledgeBase) -> None:
 ])
 def test_any_text_is_a_valid_query(kb: KnowledgeBase, query: str) -> None:
     result = kb.search(query)
-    assert isinstance(result.hits, list)
+    assert isinstance(result.hits, tuple)
 
 
 def test_no_match_returns_no_results(kb: KnowledgeBase) -> None:
-    assert kb.search("zzzqqq").hits == []
+    assert kb.search("zzzqqq").hits == ()
 
 
 def test_off_topic_query_is_not_confident(kb: KnowledgeBase) -> None:
@@ -101,10 +101,10 @@ def test_filters_keep_the_unfiltered_order(kb: KnowledgeBase) -> None:
 
 def test_fixes_for_the_named_platform_come_first(kb: KnowledgeBase) -> None:
     plain = kb.search("identity information expired")
-    assert [f["label"] for f in plain.hits[0].fixes] == ["Alipay", "Taobao", "All platforms"]
+    assert [f.label for f in plain.hits[0].fixes] == ["Alipay", "Taobao", "All platforms"]
     taobao = kb.search("淘宝 identity information expired")
     assert taobao.hits[0].id == "identity-outdated"
-    assert [f["label"] for f in taobao.hits[0].fixes] == ["Taobao", "All platforms", "Alipay"]
+    assert [f.label for f in taobao.hits[0].fixes] == ["Taobao", "All platforms", "Alipay"]
 
 
 def test_snippet_marks_the_matched_words(kb: KnowledgeBase) -> None:
@@ -114,7 +114,7 @@ def test_snippet_marks_the_matched_words(kb: KnowledgeBase) -> None:
 
 
 def test_edit_then_search_sees_the_edit(kb: KnowledgeBase, fixture_kb: Path) -> None:
-    assert kb.search("quokka").hits == []
+    assert kb.search("quokka").hits == ()
     path = fixture_kb / "alibaba-limit.md"
     path.write_text(path.read_text().replace("Split the order", "Ask the quokka to split the order"))
     fresh = KnowledgeBase(kb.kb_dir, kb.index_dir)

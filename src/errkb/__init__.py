@@ -19,7 +19,7 @@ __all__ = [
 
 _LAZY = {
     "KnowledgeBase": ("errkb.kb", "KnowledgeBase"),
-    "SearchResult": ("errkb.search", "SearchResult"),
+    "SearchResult": ("errkb.model", "SearchResult"),
     "ErrkbError": ("errkb.errors", "ErrkbError"),
 }
 

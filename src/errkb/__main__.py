@@ -1,6 +1,6 @@
 """`python -m errkb` is the `kb` command."""
 
-from errkb.entry import main
+from errkb.cli import main
 
 if __name__ == "__main__":
     main()

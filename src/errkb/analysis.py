@@ -4,7 +4,7 @@
   Traditional Chinese characters to Simplified (OpenCC's character table,
   `hant.py`), one character for one, so character offsets (for
   highlighting) stay true.
-- English: lowercased, stop words dropped, Porter-stemmed (cached).
+- English: lowercased, stop words dropped, Porter-stemmed.
 - Chinese: each run of Han characters becomes overlapping bigrams (a single
   character stays a unigram). Bigrams find words inside longer words
   (预留手机号 in 银行预留手机号不一致) and cost nothing at start-up, where a
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.porter import stem as _porter_stem
@@ -31,13 +30,13 @@ from whoosh.lang.porter import stem as _porter_stem
 from .hant import SIMPLIFIED, TRADITIONAL
 from .versions import ANALYZER_VERSION
 
-__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "fold", "iter_tokens", "stem", "terms"]
+__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "all_han", "fold", "is_han", "iter_tokens", "stem", "terms"]
 
 #: Longer "words" are blobs (base64, hashes, a held key), never vocabulary.
 MAX_WORD_CHARS = 40
 
-#: \w+ compiles in microseconds; a character class mixing \W with the CJK
-#: ranges took 3 ms, paid by every `kb search` process.
+#: \w+ compiles in microseconds; a character class mixing \W with the Han
+#: ranges takes milliseconds, paid by every `kb search` process.
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
 
@@ -49,7 +48,7 @@ _FOLD_PAIRS = {
 }
 FOLD_TABLE: dict[int, str] = {c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}
 FOLD_TABLE.update({ord(k): v for k, v in _FOLD_PAIRS.items()})
-FOLD_TABLE.update(str.maketrans(TRADITIONAL, SIMPLIFIED))
+FOLD_TABLE.update(zip(map(ord, TRADITIONAL), SIMPLIFIED, strict=True))
 
 #: English function words, plus the filler of questions and chat ("how do I
 #: get it back", "tried again", "please", "anymore"): in a knowledge base of
@@ -63,14 +62,14 @@ STOP_WORDS: frozenset[str] = frozenset(
 
 def fold(text: str) -> str:
     """Full-width and CJK punctuation to ASCII and Traditional Chinese to
-    Simplified, one character for one."""
-    return text.translate(FOLD_TABLE)
+    Simplified, one character for one (`FOLD_TABLE`). ASCII text, most of
+    every article, has nothing to fold and is not scanned."""
+    return text if text.isascii() else text.translate(FOLD_TABLE)
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Porter stem, cached: the same words recur in every article."""
-    return _porter_stem(word)
+    """Porter stem."""
+    return str(_porter_stem(word))
 
 
 def _is_number_like(word: str) -> bool:
@@ -78,8 +77,23 @@ def _is_number_like(word: str) -> bool:
     return digits >= 5 or (digits > 0 and digits == len(word))
 
 
-def _is_cjk(char: str) -> bool:
+#: Han (Chinese) characters, errkb's one definition: CJK Unified Ideographs
+#: (the main block, first), Extension A and the Compatibility Ideographs; not
+#: U+4DC0-4DFF, the Yijing hexagram symbols between the first two.
+HAN_RANGES = (("\u4e00", "\u9fff"), ("\u3400", "\u4dbf"), ("\uf900", "\ufaff"))
+_MAIN_FIRST, _MAIN_LAST = HAN_RANGES[0]
+
+
+def is_han(char: str) -> bool:
+    """Whether a character is Han (see `HAN_RANGES`)."""
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or "\uf900" <= char <= "\ufaff"
+
+
+def all_han(text: str) -> bool:
+    """Whether `text` is non-empty and all Han (min/max test the main block in C)."""
+    if not text:
+        return False
+    return (min(text) >= _MAIN_FIRST and max(text) <= _MAIN_LAST) or all(map(is_han, text))
 
 
 def _runs(folded: str) -> Iterator[tuple[bool, str, int]]:
@@ -91,8 +105,8 @@ def _runs(folded: str) -> Iterator[tuple[bool, str, int]]:
             continue
         begin = 0
         for i in range(1, len(word) + 1):
-            if i == len(word) or _is_cjk(word[i]) != _is_cjk(word[begin]):
-                yield _is_cjk(word[begin]), word[begin:i], start + begin
+            if i == len(word) or is_han(word[i]) != is_han(word[begin]):
+                yield is_han(word[begin]), word[begin:i], start + begin
                 begin = i
 
 
@@ -105,53 +119,47 @@ def cjk_bigrams(run: str, start: int) -> Iterator[tuple[str, int, int]]:
         yield run[i : i + 2], start + i, start + i + 2
 
 
-#: How Chinese runs are segmented. `make eval` can swap in jieba to compare
-#: (scripts/eval.py --cjk jieba); the index format pins the default.
-segment_cjk = cjk_bigrams
-
-
-@lru_cache(maxsize=65536)
-def _word_term(word: str, stemmed: bool, stops: bool = True) -> str | None:
+def _word_term(word: str, stemmed: bool) -> str | None:
     """The term of one lowercased non-Chinese word, or None when it is not
-    searchable (too short or long, a stop word, a number). Cached: the same
-    words recur in every article and every paste."""
-    if not 2 <= len(word) <= MAX_WORD_CHARS or (stops and word in STOP_WORDS) or _is_number_like(word):
+    searchable (too short or long, a stop word, a number)."""
+    if not 2 <= len(word) <= MAX_WORD_CHARS or word in STOP_WORDS or _is_number_like(word):
         return None
     return stem(word) if stemmed else word
 
 
-def iter_tokens(text: str, *, stemmed: bool = True, stops: bool = True) -> Iterator[tuple[str, int, int]]:
-    """Yield (term, start, end) for every searchable token of `text`.
-
-    Bigram positions follow one another, so a run of Chinese keeps its order
-    for phrase matching.
-    """
-    folded = fold(text).lower()
-    for cjk, run, start in _runs(folded):
-        if cjk:
-            yield from segment_cjk(run, start)
-        else:
-            term = _word_term(run, stemmed, stops)
-            if term is not None:
-                yield term, start, start + len(run)
-
-
 class _TermOf(dict[str, "str | None"]):
-    """word -> `_word_term(word, stemmed)`, filled on first use: a plain dict
-    look-up is the cheapest per-word step on the path that builds documents."""
+    """word -> `_word_term(word, stemmed)`, filled on first use (the same
+    words recur in every article and every paste)."""
 
     def __init__(self, stemmed: bool) -> None:
         super().__init__()
         self.stemmed = stemmed
 
     def __missing__(self, word: str) -> str | None:
-        if len(self) >= 262144:  # bounded, like the lru_cache behind it
+        if len(self) >= 262144:  # bounded
             self.clear()
         term = self[word] = _word_term(word, self.stemmed)
         return term
 
 
 _TERM_OF = {True: _TermOf(stemmed=True), False: _TermOf(stemmed=False)}
+
+
+def iter_tokens(text: str, *, stemmed: bool = True) -> Iterator[tuple[str, int, int]]:
+    """Yield (term, start, end) for every searchable token of `text`.
+
+    Bigram positions follow one another, so a run of Chinese keeps its order
+    for phrase matching.
+    """
+    folded = fold(text).lower()
+    term_of = _TERM_OF[stemmed]
+    for cjk, run, start in _runs(folded):
+        if cjk:
+            yield from cjk_bigrams(run, start)
+        else:
+            term = term_of[run]
+            if term is not None:
+                yield term, start, start + len(run)
 
 
 def terms(text: str, *, stemmed: bool = True) -> list[str]:
@@ -166,21 +174,20 @@ def terms(text: str, *, stemmed: bool = True) -> list[str]:
             term = term_of(word)
             if term is not None:
                 found.append(term)
-        elif segment_cjk is cjk_bigrams and min(word) >= "\u4e00" and max(word) <= "\u9fff":
-            # All Han (the common case; min/max test it in C): its bigrams.
+        elif min(word) >= _MAIN_FIRST and max(word) <= _MAIN_LAST:  # all Han, the common case: its bigrams
             found.extend([word[i : i + 2] for i in range(len(word) - 1)] if len(word) > 1 else [word])
-        else:  # scripts mixed in one word, rarer Han blocks, or another segmenter (eval.py --cjk jieba)
+        else:  # scripts mixed in one word, or the rarer Han blocks
             found.extend(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
     return found
 
 
-class ErrkbAnalyzer(Analyzer):
+class ErrkbAnalyzer(Analyzer):  # type: ignore[misc]
     """Whoosh analyzer around `iter_tokens` (stemmed or not)."""
 
     def __init__(self, stemmed: bool = True) -> None:
         self.stemmed = stemmed
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

@@ -9,7 +9,6 @@ rest of the rules into findings; the indexer indexes what parses.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,30 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArticleError
+from .model import Fix
 from .tags import ALL_PLATFORMS_LABEL, PLATFORMS, platform_for_label
 
 #: The level-2 headings every article has, in this order.
 SECTIONS: tuple[str, ...] = ("What you see", "Why it happens", "Fixes", "Prevention", "Related")
 
 FENCE = "---"
+#: An article id: a lowercase slug, also its file name.
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HEADING_START = re.compile(r"##\s")
 _FIX_START = re.compile(r"^(\d+)[.)]\s+(.*)$")
 _FIX_LABEL = re.compile(r"^\*\*([^*]+?):\*\*\s*")
 _RELATED_ID = re.compile(r"^[-*+]\s+`([^`]+)`")
 _LABEL_SPLIT = re.compile(r"/|,|\+|&|\band\b")
-
-
-@dataclass(frozen=True)
-class Fix:
-    """One numbered fix: its text (label removed) and the platforms it applies to."""
-
-    text: str
-    platforms: tuple[str, ...]
-    label: str
-    line: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "platforms": list(self.platforms), "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -65,7 +54,6 @@ class Article:
     fixes: list[Fix]
     key_lines: dict[str, int]
     body_line: int
-    sha1: str
     warnings: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
@@ -415,7 +403,6 @@ def parse_text(path: Path, raw: bytes) -> Article:
         fixes=[],
         key_lines=key_lines,
         body_line=body_line,
-        sha1=hashlib.sha1(raw).hexdigest(),
         warnings=notes,
     )
     article.fixes = parse_fixes(article.section("Fixes"), platforms)

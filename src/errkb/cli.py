@@ -20,11 +20,14 @@ import click
 from . import __version__
 from .exitcodes import Exit
 from .tags import CAUSES, PLATFORMS
-from .termsize import terminal_columns
-from .versions import ARTICLE_FORMAT, INDEX_FORMAT, JSON_SCHEMA_VERSION
+from .versions import JSON_SCHEMA_VERSION, VERSION_TEXT
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from .article import Article
+    from .kb import KnowledgeBase
+    from .render import Painter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,29 +37,9 @@ MAX_STDIN_BYTES = 8 * 1024 * 1024
 MAX_WIDTH = 100
 
 
-class Context(click.Context):
-    """Click's context, sizing help text the way Click does but without
-    importing `shutil` (with the archive modules it pulls in, half of what
-    `kb CMD --help` cost above `import click`)."""
-
-    def make_formatter(self) -> click.HelpFormatter:
-        width = self.terminal_width
-        if width is None and click.formatting.FORCED_WIDTH is None:
-            width = max(min(terminal_columns(), self.max_content_width or 80) - 2, 50)
-        return self.formatter_class(width=width, max_width=self.max_content_width)
-
-
-class Command(click.Command):
-    """Every `kb` command uses errkb's context (see `Context`)."""
-
-    context_class = Context
-
-
 class DefaultGroup(click.Group):
     """A group where an unknown first word is a search: `kb "card declined"`."""
 
-    context_class = Context
-    command_class = Command
     default_command = "search"
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
@@ -74,8 +57,6 @@ class Env:
         self.color_choice = color_choice
         self.quiet = quiet
 
-    # Paths are made on use: pathlib (with urllib.parse) costs a few ms to
-    # import, and `kb CMD --help` runs the group's callback without needing them.
     @property
     def kb_dir(self) -> Path:
         from pathlib import Path
@@ -100,12 +81,12 @@ class Env:
         stream = sys.stderr if err else sys.stdout
         return bool(getattr(stream, "isatty", lambda: False)())
 
-    def painter(self) -> Any:
+    def painter(self) -> Painter:
         from .render import Painter
 
         return Painter(self.color())
 
-    def kb(self) -> Any:
+    def kb(self) -> KnowledgeBase:
         from .kb import KnowledgeBase
 
         return KnowledgeBase(self.kb_dir, self.index_dir)
@@ -136,7 +117,7 @@ class Env:
         except (OSError, ValueError):  # no such pager: print instead
             click.echo(text, nl=False, color=color)
 
-    def flush_notes(self, kb: Any) -> None:
+    def flush_notes(self, kb: KnowledgeBase) -> None:
         for note in kb.notes:
             self.say(note)
         kb.notes.clear()
@@ -200,9 +181,6 @@ def tag_options(func: F) -> F:
                         type=click.Choice(sorted(PLATFORMS)),
                         help="Only articles for this platform (repeat to widen): taobao, alipay, alibaba.")(func)
     return func
-
-
-VERSION_TEXT = f"kb (errkb) {__version__}, article format {ARTICLE_FORMAT}, index format {INDEX_FORMAT}"
 
 
 @click.group(cls=DefaultGroup, invoke_without_command=True,
@@ -278,7 +256,7 @@ def search(env: Env, query: tuple[str, ...], platforms: tuple[str, ...], causes:
     result = kb.search(text, platforms=list(platforms), causes=list(causes), limit=limit)
     env.flush_notes(kb)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_json())
     elif result.hits:
         from .render import render_search
 
@@ -316,10 +294,10 @@ def browse(env: Env, platforms: tuple[str, ...], causes: tuple[str, ...], as_jso
     if as_jsonl:
         import json
 
-        for article in result.articles:
+        for article in result.listing():
             click.echo(json.dumps(article, ensure_ascii=False))
     elif as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_json())
     else:
         from .render import render_browse
 
@@ -382,13 +360,13 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
         env.page(render_article(article, env.painter(), width()), no_pager)
 
 
-def article_json(article: Any) -> dict[str, Any]:
+def article_json(article: Article) -> dict[str, Any]:
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in article.meta.items()}
     return {
         **meta,
         "path": str(article.path),
         "sections": [{"title": s.title, "text": s.text} for s in article.sections],
-        "fixes": [fix.as_dict() for fix in article.fixes],
+        "fixes": [fix.as_json() for fix in article.fixes],
     }
 
 
@@ -438,7 +416,7 @@ def index_command(env: Env, full: bool, wait: float, as_json: bool) -> None:
     with progress_reporter(env) as progress:
         report = kb.build(full=full, wait=wait, progress=progress)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report.as_json())
     kind = "full build" if report.full else "update"
     env.say(f"{kind}: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
             f"{report.unchanged} unchanged; {report.total} articles indexed in {report.seconds:.2f}s")
@@ -492,44 +470,18 @@ def info(env: Env, as_json: bool) -> None:
       kb info
       ERRKB_INDEX_DIR=/tmp/ix kb info --json
     """
-    import time
-
-    from . import store
-    from .errors import IndexProblem
-
-    data: dict[str, Any] = {
-        "errkb_version": __version__,
-        "article_format": ARTICLE_FORMAT,
-        "index_format": INDEX_FORMAT,
-        "kb_dir": str(env.kb_dir.resolve()),
-        "index_dir": str(env.index_dir.resolve()),
-        "articles_on_disk": len(list(env.kb_dir.glob("*.md"))) if env.kb_dir.is_dir() else None,
-    }
-    try:
-        pointer = store.read_pointer(env.index_dir)
-        problem = None
-    except IndexProblem as exc:
-        pointer, problem = None, str(exc)
-    data["index"] = None if pointer is None else {
-        "generation": pointer.generation,
-        "articles": pointer.articles,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
-        "age_seconds": round(time.time() - pointer.built_at),
-        "errkb_version": pointer.errkb_version,
-        "index_format": pointer.schema_version,
-    }
-    data["index_problem"] = problem
+    data = env.kb().info()
     if as_json:
         emit_json(data)
         return
     lines = [VERSION_TEXT, f"articles: {data['kb_dir']} ({data['articles_on_disk']} files)",
              f"index:    {data['index_dir']}"]
-    if pointer is not None:
-        index = data["index"]
+    index = data["index"]
+    if index is not None:
         lines.append(f"          {index['articles']} articles, built {index['built_at']} "
                      f"({index['age_seconds']}s ago), {index['generation']}")
     else:
-        lines.append(f"          {problem or 'not built yet (kb index, or any search, builds it)'}")
+        lines.append(f"          {data['index_problem'] or 'not built yet (kb index, or any search, builds it)'}")
     click.echo("\n".join(lines))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
-from .versions import INDEX_FORMAT as SCHEMA_VERSION
+from .model import ArticleCard, BrowseResult
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
     from .indexer import BuildReport, Progress
+    from .model import SearchResult
     from .scoring import Scorer
-    from .search import SearchResult
     from .validate import CheckResult
 
 T = TypeVar("T")
@@ -38,28 +39,8 @@ BUILD_WAIT = 10.0
 _OPEN_ATTEMPTS = 4
 
 
-class BrowseResult:
-    """Articles with the requested tags, and counts per tag among them."""
-
-    def __init__(self, articles: list[dict[str, Any]], platform_counts: dict[str, int],
-                 cause_counts: dict[str, int]) -> None:
-        self.articles = articles
-        self.platform_counts = platform_counts
-        self.cause_counts = cause_counts
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "articles": self.articles,
-            "counts": {"platforms": self.platform_counts, "causes": self.cause_counts},
-        }
-
-
 class KnowledgeBase:
-    """Articles in `kb_dir`, searched through the index in `index_dir`.
-
-    A plain class, not a dataclass: `kb search` imports this module on every
-    run, and start-up time is part of every answer.
-    """
+    """Articles in `kb_dir`, searched through the index in `index_dir`."""
 
     def __init__(self, kb_dir: Path, index_dir: Path) -> None:
         self.kb_dir = Path(kb_dir)
@@ -114,11 +95,7 @@ class KnowledgeBase:
             pointer = store.read_pointer(self.index_dir)
         except IndexProblem as problem:
             return self._fallback(str(problem))
-        usable = (
-            pointer is not None
-            and store.version_matches(pointer, SCHEMA_VERSION)
-            and (self.index_dir / pointer.generation).is_dir()
-        )
+        usable = store.usable(self.index_dir, pointer)
         if usable and pointer is not None and pointer.fingerprint == current:
             if self._open_index is not None and self._open_generation == pointer.generation:
                 return self._open_index  # same process, nothing changed: reuse
@@ -154,9 +131,8 @@ class KnowledgeBase:
             return self._fallback(str(problem))
 
     def _open(self) -> Any:
-        """Open the published generation (its files memory-mapped: see
-        `mapped_storage`); retry if a build swapped it meanwhile."""
-        from .mapped_storage import open_index
+        """Open the published generation; retry if a build swapped it meanwhile."""
+        from whoosh.index import open_dir
 
         last: Exception | None = None
         for attempt in range(_OPEN_ATTEMPTS):
@@ -164,7 +140,7 @@ class KnowledgeBase:
             if pointer is None:
                 break
             try:
-                return open_index(str(self.index_dir / pointer.generation))
+                return open_dir(str(self.index_dir / pointer.generation))
             except Exception as exc:  # a vanished or damaged generation: several Whoosh errors
                 last = exc
                 time.sleep(0.02 * (attempt + 1))
@@ -179,6 +155,34 @@ class KnowledgeBase:
         if errors:
             self._note(f"{len({f.path for f in errors})} invalid article(s) left out; run `kb check`")
         return self._memory_index
+
+    def info(self) -> dict[str, Any]:
+        """Where the articles and the index are, the index's age and size,
+        versions (what `kb info` prints)."""
+        from . import __version__
+        from .versions import ARTICLE_FORMAT, INDEX_FORMAT
+
+        try:
+            pointer, problem = store.read_pointer(self.index_dir), None
+        except IndexProblem as exc:
+            pointer, problem = None, str(exc)
+        return {
+            "errkb_version": __version__,
+            "article_format": ARTICLE_FORMAT,
+            "index_format": INDEX_FORMAT,
+            "kb_dir": str(self.kb_dir.resolve()),
+            "index_dir": str(self.index_dir.resolve()),
+            "articles_on_disk": len(list(self.kb_dir.glob("*.md"))) if self.kb_dir.is_dir() else None,
+            "index": None if pointer is None else {
+                "generation": pointer.generation,
+                "articles": pointer.articles,
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
+                "age_seconds": round(time.time() - pointer.built_at),
+                "errkb_version": pointer.errkb_version,
+                "index_format": pointer.schema_version,
+            },
+            "index_problem": problem,
+        }
 
     # -- reading ------------------------------------------------------------
 
@@ -206,9 +210,7 @@ class KnowledgeBase:
 
         result = self._reading(lambda ix: run_search(self._scorer_for(ix), text, platforms=platforms,
                                                      causes=causes, limit=limit))
-        result.hits = [hit._replace(path=self._path_of(hit.path)) for hit in result.hits]
-        result.notes = list(self.notes)
-        return result
+        return replace(result, hits=tuple(replace(hit, path=self._path_of(hit.path)) for hit in result.hits))
 
     def _scorer_for(self, ix: Any) -> Scorer:
         """A scorer on `ix`, reused while the index stays the same: opening a
@@ -231,47 +233,45 @@ class KnowledgeBase:
         same folder under another name (relative vs absolute)."""
         return str(self.kb_dir / Path(indexed_path).name)
 
-    def cards(self) -> list[dict[str, Any]]:
+    def cards(self) -> list[ArticleCard]:
         """Every indexed article's stored card, sorted by id."""
 
-        def read_cards(ix: Any) -> list[dict[str, Any]]:
+        def read_cards(ix: Any) -> list[ArticleCard]:
             with ix.reader() as reader:
-                return [fields["card"] for _, fields in reader.iter_docs()]
+                return [ArticleCard.from_json(fields["card"]) for _, fields in reader.iter_docs()]
 
-        cards = self._reading(read_cards)
-        for card in cards:
-            card["path"] = self._path_of(card["path"])
-        return sorted(cards, key=lambda c: c["id"])
+        cards = [replace(card, path=self._path_of(card.path)) for card in self._reading(read_cards)]
+        return sorted(cards, key=lambda c: c.id)
 
     def browse(self, *, platforms: list[str] | None = None, causes: list[str] | None = None) -> BrowseResult:
         """Articles having any of `platforms` and any of `causes`."""
         chosen = [
             c for c in self.cards()
-            if (not platforms or set(platforms) & set(c["platforms"]))
-            and (not causes or set(causes) & set(c["causes"]))
+            if (not platforms or set(platforms) & set(c.platforms))
+            and (not causes or set(causes) & set(c.causes))
         ]
-        platform_counts = Counter(p for c in chosen for p in c["platforms"])
-        cause_counts = Counter(t for c in chosen for t in c["causes"])
-        articles = [{k: c[k] for k in ("id", "title", "platforms", "causes", "path")} for c in chosen]
-        return BrowseResult(articles, dict(sorted(platform_counts.items())), dict(sorted(cause_counts.items())))
+        platform_counts = Counter(p for c in chosen for p in c.platforms)
+        cause_counts = Counter(t for c in chosen for t in c.causes)
+        return BrowseResult(tuple(chosen), dict(sorted(platform_counts.items())),
+                            dict(sorted(cause_counts.items())))
 
-    def resolve(self, wanted: str) -> dict[str, Any]:
+    def resolve(self, wanted: str) -> ArticleCard:
         """The card of an article named by id, unique id prefix or error code."""
         cards = self.cards()
         key = wanted.strip().lower()
         for card in cards:
-            if card["id"] == key:
+            if card.id == key:
                 return card
-        by_code = [c for c in cards if key in (code.lower() for code in c.get("codes", []))]
+        by_code = [c for c in cards if key in (code.lower() for code in c.codes)]
         if len(by_code) == 1:
             return by_code[0]
-        prefixed = [c for c in cards if c["id"].startswith(key)] if key else []
+        prefixed = [c for c in cards if c.id.startswith(key)] if key else []
         if len(prefixed) == 1:
             return prefixed[0]
         import difflib
 
-        ids = [c["id"] for c in cards]
-        closest = [c["id"] for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
+        ids = [c.id for c in cards]
+        closest = [c.id for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
         raise ArticleNotFound(wanted, closest)
 
     def show(self, wanted: str) -> Article:
@@ -279,4 +279,4 @@ class KnowledgeBase:
         from .article import parse_file
 
         card = self.resolve(wanted)
-        return parse_file(Path(card["path"])).drop_related({c["id"] for c in self.cards()})
+        return parse_file(Path(card.path)).drop_related({c.id for c in self.cards()})

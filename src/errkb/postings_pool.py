@@ -14,12 +14,20 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from whoosh.system import pack_uint
 
-from .term_writer import CountedPostings, Postings, can_write, write_terms
 
+class CountedPostings(list[int]):
+    """A term's postings in a field of counted terms (Whoosh's `Frequency`
+    format), flat: [document, count, document, count, ...] in document
+    order. Weight = count and value = the count packed, made per block when
+    written: no tuple or bytes object per posting while a build runs."""
+
+
+#: A term's postings: (document number, weight, value bytes) in document
+#: order, or counted ones.
+Postings = list[tuple[int, float, bytes]] | CountedPostings
 #: (field name, term bytes, document number, weight, value bytes), as Whoosh passes them.
 Posting = tuple[str, bytes, int, float, bytes]
 
@@ -27,8 +35,9 @@ Posting = tuple[str, bytes, int, float, bytes]
 class TermPool:
     """Postings grouped by (field, term); a drop-in for Whoosh's `PostingPool`
     in a `SegmentWriter` (the methods it calls: add, iter_postings, cleanup),
-    plus a path for terms already counted (`add_counts`, kept flat) and a
-    commit that writes each term in one go (`write`, via `term_writer`)."""
+    plus a path for terms already counted (`add_counts`, kept flat) and
+    each term's postings in one list (`sorted_terms`, for
+    `whoosh_seam.write_terms`)."""
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, bytes], list[tuple[int, float, bytes]]] = {}
@@ -36,7 +45,6 @@ class TermPool:
         # once per distinct term instead of once per posting).
         self._counted: dict[str, dict[str, CountedPostings]] = {}
         self._unordered: set[tuple[str, bytes]] = set()
-        self.fieldnames: set[str] = set()
 
     def add(self, item: Posting) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
@@ -44,7 +52,6 @@ class TermPool:
         postings = self._lists.get(key)
         if postings is None:
             self._lists[key] = [(docnum, weight, vbytes)]
-            self.fieldnames.add(fieldname)
             return
         if docnum < postings[-1][0]:  # a merge may add an older segment's documents later
             self._unordered.add(key)
@@ -57,7 +64,6 @@ class TermPool:
         lists = self._counted.get(fieldname)
         if lists is None:
             lists = self._counted[fieldname] = {}
-            self.fieldnames.add(fieldname)
         get = lists.get
         for term, count in counts.items():
             postings = get(term)
@@ -67,7 +73,7 @@ class TermPool:
                 postings += (docnum, count)
         return sum(counts.values())
 
-    def _sorted(self) -> Iterator[tuple[str, bytes, Postings]]:
+    def sorted_terms(self) -> Iterator[tuple[str, bytes, Postings]]:
         """(field, term, postings in document order), ordered by field and term."""
         merged: dict[tuple[str, bytes], Postings] = dict(self._lists)
         for fieldname, terms in self._counted.items():
@@ -88,17 +94,9 @@ class TermPool:
 
     def iter_postings(self) -> Iterator[Posting]:
         """Every posting, ordered by field, term and document (what the codec needs)."""
-        for fieldname, tbytes, postings in self._sorted():
+        for fieldname, tbytes, postings in self.sorted_terms():
             for docnum, weight, vbytes in _expanded(postings):
                 yield fieldname, tbytes, docnum, weight, vbytes
-
-    def write(self, fieldwriter: Any, schema: Any) -> None:
-        """Write every term's postings: through `term_writer` (a term at a
-        time) for the codec errkb uses, else through Whoosh's own loop."""
-        if can_write(fieldwriter):
-            write_terms(fieldwriter, schema, self._sorted())
-        else:
-            fieldwriter.add_postings(schema, None, self.iter_postings())
 
     def cleanup(self) -> None:
         self._lists.clear()

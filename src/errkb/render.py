@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .model import BrowseResult, Fix, SearchResult
 from .tags import PLATFORMS
+
+if TYPE_CHECKING:
+    from .article import Article
 
 SHOWN_FIXES = 3
 
@@ -25,7 +30,7 @@ class Painter:
         return click.style(text, **style) if self.color else text
 
 
-def platform_names(slugs: list[str]) -> str:
+def platform_names(slugs: Sequence[str]) -> str:
     return ", ".join(PLATFORMS.get(s, s) for s in slugs)
 
 
@@ -38,7 +43,7 @@ def wrap(text: str, width: int, indent: str, first: str | None = None) -> str:
     )
 
 
-def highlight(text: str, spans: list[tuple[int, int]] | list[list[int]], paint: Painter) -> str:
+def highlight(text: str, spans: Sequence[tuple[int, int]], paint: Painter) -> str:
     """Mark matched spans: bold yellow in colour, [brackets] without."""
     out, last = [], 0
     for start, end in spans:
@@ -50,12 +55,12 @@ def highlight(text: str, spans: list[tuple[int, int]] | list[list[int]], paint: 
     return "".join(out)
 
 
-def fix_line(fix: dict[str, Any]) -> str:
-    label = fix.get("label") or platform_names(fix.get("platforms", []))
-    return f"{label}: {fix['text']}" if label else str(fix["text"])
+def fix_line(fix: Fix) -> str:
+    label = fix.label or platform_names(fix.platforms)
+    return f"{label}: {fix.text}" if label else fix.text
 
 
-def render_search(result: Any, paint: Painter, width: int) -> str:
+def render_search(result: SearchResult, paint: Painter, width: int) -> str:
     """The ranked results of `kb search`."""
     lines: list[str] = []
     if not result.confident:
@@ -82,14 +87,13 @@ def render_search(result: Any, paint: Painter, width: int) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_browse(result: Any, paint: Painter) -> str:
+def render_browse(result: BrowseResult, paint: Painter) -> str:
     """`kb browse`: one line per article, then the tag counts."""
     if not result.articles:
         return ""
-    width = max(len(a["id"]) for a in result.articles)
+    width = max(len(a.id) for a in result.articles)
     lines = [
-        f"{paint(a['id'].ljust(width), bold=True)}  {a['title']}  "
-        + paint(f"[{', '.join(a['platforms'])}]", dim=True)
+        f"{paint(a.id.ljust(width), bold=True)}  {a.title}  " + paint(f"[{', '.join(a.platforms)}]", dim=True)
         for a in result.articles
     ]
     lines.append("")
@@ -122,7 +126,7 @@ def blocks(text: str) -> list[tuple[bool, str]]:
     return [(bullet, " ".join(parts)) for bullet, parts in out if parts]
 
 
-def render_article(article: Any, paint: Painter, width: int) -> str:
+def render_article(article: Article, paint: Painter, width: int) -> str:
     """`kb show`: the article laid out for a terminal."""
     lines = [paint(article.title, bold=True, underline=True), ""]
     lines.append(f"id: {article.id}   platforms: {platform_names(article.platforms)}")

@@ -14,6 +14,7 @@ from whoosh import fields
 from whoosh.system import pack_uint
 
 from .analysis import ErrkbAnalyzer, terms
+from .model import ArticleCard
 from .versions import INDEX_FORMAT
 
 if TYPE_CHECKING:  # searching loads this module (the index's schema) but builds no documents
@@ -35,8 +36,8 @@ class AnalysedText(fields.TEXT):  # type: ignore[misc]
 
     errkb analyses each section once, for the index and for the stored term
     set alike; Whoosh's own path would run the analyzer again and build a
-    Token object per word (a third of the build time). Text still goes
-    through the field's analyzer, as in any TEXT field.
+    Token object per word. Text still goes through the field's analyzer, as
+    in any TEXT field.
     """
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
@@ -66,21 +67,21 @@ def make_schema() -> fields.Schema:
     )
 
 
-def card(article: Article, plain: list[tuple[str, str]]) -> dict[str, Any]:
+def card(article: Article, plain: list[tuple[str, str]]) -> ArticleCard:
     """What result lists and snippets need, stored with the document
     (`plain`: each section's title and plain text)."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "platforms": article.platforms,
-        "causes": article.causes,
-        "codes": article.codes,
-        "path": str(article.path),
-        "messages": article.all_messages,
-        "summary": next((text for title, text in plain if title == "What you see"), ""),
-        "why": next((text for title, text in plain if title == "Why it happens"), ""),
-        "fixes": [fix.as_dict() for fix in article.fixes],
-    }
+    return ArticleCard(
+        id=article.id,
+        title=article.title,
+        platforms=tuple(article.platforms),
+        causes=tuple(article.causes),
+        codes=tuple(article.codes),
+        path=str(article.path),
+        messages=tuple(article.all_messages),
+        summary=next((text for title, text in plain if title == "What you see"), ""),
+        why=next((text for title, text in plain if title == "Why it happens"), ""),
+        fixes=tuple(article.fixes),
+    )
 
 
 def to_document(article: Article) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def to_document(article: Article) -> dict[str, Any]:
     from .article import section_plain_text
 
     messages = "\n".join(article.all_messages)
-    plain = [(section.title, section_plain_text(section.text)) for section in article.sections]
+    plain = [(section.title, section_plain_text(section.text)) for section in article.sections
+             if section.title in ABOUT_SECTIONS or section.title in REMEDY_SECTIONS]
     counted = {
         "title": Counter(terms(article.title)),
         "messages": Counter(terms(messages)),
@@ -99,8 +101,8 @@ def to_document(article: Article) -> dict[str, Any]:
         "id": article.id,
         **counted,
         # The symptom vocabulary only: typos are corrected towards the words
-        # people see on screen, and indexing every section twice, unstemmed,
-        # cost 45% of all postings.
+        # people see on screen (every section, unstemmed, would add ~45% to
+        # the postings).
         "words": Counter(terms(f"{article.title}\n{messages}", stemmed=False)),
         # Distinct searchable terms, stored: re-ranking reads which query
         # terms an article has (the scorer reads postings, not documents).
@@ -108,5 +110,6 @@ def to_document(article: Article) -> dict[str, Any]:
         "codes": ",".join(article.codes),
         "platforms": ",".join(article.platforms),
         "causes": ",".join(article.causes),
-        "card": card(article, plain),
+        # Stored as its JSON (plain types): the index never pickles errkb's classes.
+        "card": card(article, plain).as_json(),
     }

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from .analysis import fold
+from .model import ArticleCard, Fix, SearchHit, SearchResult
 from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_clauses, parse_query, plan_terms
 from .scoring import Scorer
 from .snippets import best_snippet
@@ -42,74 +44,18 @@ CONFIDENT_EVIDENCE = 12.0
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-class SearchHit(NamedTuple):
-    """One ranked article, with what the CLI shows for it."""
-
-    id: str
-    title: str
-    score: float
-    platforms: list[str]
-    causes: list[str]
-    path: str
-    snippet: str
-    snippet_spans: list[tuple[int, int]]
-    fixes: list[dict[str, Any]]
-    matched: list[str]
-    exact_message: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "score": round(self.score, 4),
-            "platforms": self.platforms,
-            "causes": self.causes,
-            "path": self.path,
-            "snippet": self.snippet,
-            "snippet_spans": [list(span) for span in self.snippet_spans],
-            "fixes": self.fixes,
-            "matched_terms": self.matched,
-            "exact_message": self.exact_message,
-        }
-
-
-class SearchResult:
-    """The answer to one query (filled in by `run_search`)."""
-
-    def __init__(self, query: str, platforms_named: list[str], truncated: bool) -> None:
-        self.query = query
-        self.hits: list[SearchHit] = []
-        self.confident = False
-        self.coverage = 0.0
-        self.suggestion: str | None = None
-        self.platforms_named = platforms_named
-        self.truncated = truncated
-        self.notes: list[str] = []
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "confident": self.confident,
-            "coverage": round(self.coverage, 3),
-            "suggestion": self.suggestion,
-            "platforms_named": self.platforms_named,
-            "truncated": self.truncated,
-            "results": [hit.as_dict() for hit in self.hits],
-        }
-
-
 def normalise(text: str) -> str:
     """Casefolded text without spaces or punctuation, for exact-message tests."""
     return _NON_WORD.sub("", fold(text).casefold())
 
 
-def order_fixes(fixes: list[dict[str, Any]], named: list[str]) -> list[dict[str, Any]]:
+def order_fixes(fixes: tuple[Fix, ...], named: list[str]) -> tuple[Fix, ...]:
     """Fixes for a platform the user named first; otherwise the editors' order.
     A stable sort: within each group the most-likely-first order stays."""
     if not named:
-        return list(fixes)
+        return fixes
     wanted = set(named)
-    return sorted(fixes, key=lambda fix: 0 if wanted & set(fix.get("platforms", [])) else 1)
+    return tuple(sorted(fixes, key=lambda fix: 0 if wanted & set(fix.platforms) else 1))
 
 
 def tag_filter(scorer: Scorer, platforms: list[str], causes: list[str]) -> set[int] | None:
@@ -133,7 +79,7 @@ def run_search(
 ) -> SearchResult:
     """Search an open index (through its `Scorer`) for a pasted text."""
     parsed = parse_query(text)
-    result = SearchResult(text, parsed.platforms, parsed.truncated)
+    result = SearchResult(text, tuple(parsed.platforms), parsed.truncated)
     if parsed.is_empty or limit <= 0:
         return result
     reader = scorer.reader
@@ -146,32 +92,36 @@ def run_search(
     codes = set(parsed.codes)
     terms_wanted = plan.searched_terms()
     candidates = [_candidate(stored, score, plan, terms_wanted, pasted, codes) for stored, score in hits]
-    candidates = [c._replace(score=c.score * (1 + TITLE_COVER * _title_cover(c.card["title"], terms_wanted, scorer)))
+    candidates = [c._replace(score=c.score * (1 + TITLE_COVER * _title_cover(c.card.title, terms_wanted, scorer)))
                   for c in candidates]
     best = max((c.score for c in candidates), default=0.0)
     candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
-    candidates.sort(key=lambda c: (not c.code_hit, -c.score, c.card["id"]))
+    candidates.sort(key=lambda c: (not c.code_hit, -c.score, c.card.id))
+    found: list[SearchHit] = []
     for c in candidates[:limit]:
         card = c.card
         snippet = best_snippet(card, terms_wanted)
-        result.hits.append(SearchHit(
-            id=card["id"], title=card["title"], score=c.score, platforms=card["platforms"],
-            causes=card["causes"], path=card["path"], snippet=snippet.text,
-            snippet_spans=list(snippet.spans), fixes=order_fixes(card["fixes"], parsed.platforms),
-            matched=c.matched, exact_message=c.exact,
+        found.append(SearchHit(
+            id=card.id, title=card.title, score=c.score, platforms=card.platforms,
+            causes=card.causes, path=card.path, snippet=snippet.text,
+            snippet_spans=snippet.spans, fixes=order_fixes(card.fixes, parsed.platforms),
+            matched=tuple(c.matched), exact_message=c.exact,
         ))
-    if candidates:
-        top = candidates[0]
-        result.coverage = top.coverage
-        result.confident = bool(top.code_hit or top.exact or evidence(top.score, reader.doc_count()) >= CONFIDENT_EVIDENCE)
-    if plan.corrections:
-        result.suggestion = suggest(parsed, plan)
-    return result
+    top = candidates[0] if candidates else None
+    confident = top is not None and bool(
+        top.code_hit or top.exact or evidence(top.score, reader.doc_count()) >= CONFIDENT_EVIDENCE)
+    return replace(
+        result,
+        hits=tuple(found),
+        coverage=top.coverage if top is not None else 0.0,
+        confident=confident,
+        suggestion=suggest(parsed, plan) if plan.corrections else None,
+    )
 
 
 class _Candidate(NamedTuple):
-    card: dict[str, Any]
+    card: ArticleCard
     score: float
     matched: list[str]
     code_hit: bool
@@ -183,16 +133,16 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
                codes: set[str]) -> _Candidate:
     """Score one retrieved article: BM25F scaled by how much of the query it
     explains (a coordination factor over query terms, not over fields)."""
-    card = stored["card"]
+    card = ArticleCard.from_json(stored["card"])
     matched = sorted(t for t in stored["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
     coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
-    exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card["messages"]))
+    exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card.messages))
     return _Candidate(
         card=card,
         score=score * coverage**COORD_POWER,
         matched=matched,
-        code_hit=bool(codes and codes & {c.lower() for c in card["codes"]}),
+        code_hit=bool(codes and codes & {c.lower() for c in card.codes}),
         exact=exact,
         coverage=coverage,
     )

@@ -8,9 +8,10 @@ CLI can colour them and JSON consumers can mark them however they like.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .analysis import iter_tokens, terms
+from .model import ArticleCard
 
 MAX_SNIPPET_CHARS = 220
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
@@ -34,10 +35,10 @@ def _spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def best_snippet(card: dict[str, Any], query_terms: set[str]) -> Snippet:
+def best_snippet(card: ArticleCard, query_terms: set[str]) -> Snippet:
     """Pick the candidate passage matching the most distinct query terms."""
-    messages = [m for m in card.get("messages", []) if isinstance(m, str)]
-    prose = " ".join(str(card.get(key, "")) for key in ("summary", "why"))
+    messages = list(card.messages)
+    prose = f"{card.summary} {card.why}"
     candidates = messages + [s.strip() for s in _SENTENCE.split(prose) if s.strip()]
     best: tuple[int, int, str] | None = None
     for order, text in enumerate(candidates):
@@ -45,7 +46,7 @@ def best_snippet(card: dict[str, Any], query_terms: set[str]) -> Snippet:
         key = (len(matched), -order)
         if best is None or key > best[:2]:
             best = (key[0], key[1], text)
-    text = best[2] if best else str(card.get("title", ""))
+    text = best[2] if best else card.title
     if len(text) > MAX_SNIPPET_CHARS:
         text = text[: MAX_SNIPPET_CHARS - 1].rstrip() + "…"
     return Snippet(text, tuple(_spans(text, query_terms)))

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import BuildInProgress, IndexProblem
+from .versions import INDEX_FORMAT
 
 POINTER = "errkb-index.json"
 MANIFEST = "manifest.json"
@@ -208,5 +209,12 @@ def build_lock(index_dir: Path, wait: float) -> Iterator[None]:
         handle.close()
 
 
-def version_matches(pointer: Pointer, schema_version: str) -> bool:
-    return pointer.errkb_version == __version__ and pointer.schema_version == schema_version
+def usable(index_dir: Path, pointer: Pointer | None) -> bool:
+    """Whether the published generation can answer: built by this errkb
+    version in this index format, and its folder is there."""
+    return (
+        pointer is not None
+        and pointer.errkb_version == __version__
+        and pointer.schema_version == INDEX_FORMAT
+        and (index_dir / pointer.generation).is_dir()
+    )

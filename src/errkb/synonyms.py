@@ -16,13 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .analysis import fold, terms
+from .analysis import all_han, fold, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
-
-
-def _is_han(text: str) -> bool:
-    return bool(text) and all("\u3400" <= c <= "\u9fff" for c in text)
 
 
 class Entry(NamedTuple):
@@ -33,7 +29,7 @@ class Entry(NamedTuple):
     phrase: re.Pattern[str] | None  # for an English entry of several words
 
     def fires(self, query_terms: set[str], query_text: str) -> bool:
-        if _is_han(self.text):
+        if all_han(self.text):
             return self.text in query_text
         if self.phrase is not None:
             return self.phrase.search(query_text) is not None
@@ -43,7 +39,7 @@ class Entry(NamedTuple):
 def _entry(text: str) -> Entry:
     words = text.split()
     phrase = None
-    if len(words) > 1 and not _is_han(text):
+    if len(words) > 1 and not all_han(text):
         phrase = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
     return Entry(text, tuple(terms(text)), phrase)
 

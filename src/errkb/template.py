@@ -84,8 +84,8 @@ def render_template(article_id: str, platforms: list[str], causes: list[str],
 def create_article(kb_dir: Path, article_id: str, platforms: list[str], causes: list[str],
                    title: str | None = None) -> Path:
     """Write `kb/<id>.md` from the template; never overwrites an existing file."""
+    from .article import ID_PATTERN
     from .tags import CAUSES, PLATFORMS
-    from .validate import ID_PATTERN
 
     if not ID_PATTERN.match(article_id):
         raise ErrkbError(f"id {article_id!r} must be lowercase letters, digits and hyphens")

@@ -8,14 +8,16 @@ article: a knowledge base with broken files is exactly what it must describe.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import kbfiles
-from .article import SECTIONS, Article, parse_text, related_ids
+from .analysis import is_han
+from .article import ID_PATTERN, SECTIONS, Article, parse_text, related_ids
 from .errors import ArticleError
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, Skipped, scan
 from .tags import CAUSES, PLATFORMS
@@ -63,8 +65,6 @@ RULES: dict[str, str] = {
 REQUIRED = ("id", "title", "platforms", "causes", "messages", "sources")
 OPTIONAL = ("codes", "related", "updated")
 LIST_FIELDS = ("platforms", "causes", "sources", "codes", "related")
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 #: The five source guides an article may name in `sources` (besides https URLs).
 GUIDES: frozenset[str] = frozenset({
@@ -121,7 +121,9 @@ def check_fields(article: Article) -> list[Finding]:
     """Rules on one article's front matter alone."""
     found: list[Finding] = []
     meta, path = article.meta, article.path
-    add = lambda key, code, msg: found.append(_finding(path, article.line_of(key), code, msg))  # noqa: E731
+
+    def add(key: str, code: str, msg: str) -> None:
+        found.append(_finding(path, article.line_of(key), code, msg))
 
     for key in REQUIRED:
         value = meta.get(key)
@@ -174,7 +176,7 @@ def _check_messages(article: Article) -> list[Finding]:
     zh = raw.get("zh") or []
     if not zh:
         problems.append(_finding(article.path, line, "E017", "no Chinese message under 'zh'"))
-    elif not any(_CJK.search(m) for m in zh):
+    elif not any(any(map(is_han, m)) for m in zh):
         problems.append(_finding(article.path, line, "E017", "'zh' messages contain no Chinese text"))
     return problems
 
@@ -450,6 +452,29 @@ def examine(path: Path, raw: bytes, today: date, max_age_days: int) -> tuple[Art
         return None, [_finding(path, exc.line, exc.code, exc.message), *control_findings(path, text)]
     text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
     return article, check_article(article, text, today, max_age_days)
+
+
+class Examined(NamedTuple):
+    """What checking one file found, for the index manifest."""
+
+    sha1: str  # "" when the file cannot be read
+    summary: Summary | None  # None when it does not parse (or was not parsed)
+    errors: list[Finding]  # its own errors (not the ones between articles)
+
+
+def examine_file(path: Path, today: date, max_age_days: int,
+                 known_sha1: str = "") -> tuple[Examined, Article | None]:
+    """Read, hash, parse and check one article file; only read and hash it
+    when its content is still `known_sha1` (touched, not changed)."""
+    raw, problems = read_bytes(path)
+    if raw is None:
+        return Examined("", None, problems), None
+    sha1 = hashlib.sha1(raw).hexdigest()
+    if sha1 == known_sha1:
+        return Examined(sha1, None, []), None
+    article, findings = examine(path, raw, today, max_age_days)
+    summary = Summary.of(article) if article is not None else None
+    return Examined(sha1, summary, [f for f in findings if f.is_error]), article
 
 
 def check_article(article: Article, text: str, today: date, max_age_days: int) -> list[Finding]:

@@ -3,16 +3,20 @@ can print them without importing Whoosh."""
 
 from __future__ import annotations
 
+from . import __version__ as ERRKB_VERSION
+
 #: The article file format (front matter fields and sections). Bump on a
 #: change that old articles would fail.
 ARTICLE_FORMAT = 1
 #: Bump when the analyzer's tokens change: an index built with another
 #: version is rebuilt automatically (3: Traditional Chinese folded to Simplified).
 ANALYZER_VERSION = 3
-#: Bump when the index fields or its files change (5: separate segment
-#: files, which searches memory-map, instead of compound ones).
+#: Bump when the index fields or its files change.
 SCHEMA_REVISION = 5
 #: What the index records and is compared against.
 INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
 #: The version of every `--json` document's shape.
 JSON_SCHEMA_VERSION = 1
+#: What `kb --version` prints.
+VERSION_TEXT = (f"kb (errkb) {ERRKB_VERSION}, article format {ARTICLE_FORMAT}, "
+                f"index format {INDEX_FORMAT}")

@@ -1,5 +1,6 @@
-"""errkb's segment writer writes what Whoosh's own writer writes: the same
-terms, postings (ids, weights, values), field lengths and stored fields."""
+"""The Whoosh seam: the pinned Whoosh version, and errkb's segment writer
+writing what Whoosh's own writer writes (the same terms, postings, field
+lengths and stored fields, and the same bytes)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
+from errkb import whoosh_seam
 from errkb.analysis import terms
 from errkb.article import parse_file
 from errkb.schema import TEXT_FIELDS, make_schema, to_document
-from errkb.segment_writer import CountedWriter, make_codec
+from errkb.whoosh_seam import CountedWriter, make_codec
+
+
+def test_the_installed_whoosh_is_the_one_the_seam_was_written_against() -> None:
+    from importlib.metadata import version
+
+    assert version(whoosh_seam.WHOOSH_DISTRIBUTION) == whoosh_seam.WHOOSH_VERSION
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"{whoosh_seam.WHOOSH_DISTRIBUTION}=={whoosh_seam.WHOOSH_VERSION}"' in pyproject
 
 
 def documents(kb_dir: Path) -> list[dict[str, Any]]:
@@ -122,11 +132,9 @@ def test_another_codec_goes_through_whoosh_s_own_postings_loop(fixture_kb: Path,
     apply: the pool feeds Whoosh's `add_postings`, counted postings expanded."""
     from whoosh.codec.whoosh3 import W3Codec
 
-    from errkb import postings_pool, segment_writer
-
-    monkeypatch.setattr(segment_writer, "make_codec", lambda: W3Codec(compression=0))
+    monkeypatch.setattr(whoosh_seam, "make_codec", lambda: W3Codec(compression=0))
     calls: list[int] = []
-    monkeypatch.setattr(postings_pool, "write_terms", lambda *args: calls.append(1))
+    monkeypatch.setattr(whoosh_seam, "write_terms", lambda *args: calls.append(1))
     docs = documents(fixture_kb)
     ours = build(tmp_path / "ours", docs, CountedWriter)
     theirs = build(tmp_path / "theirs", docs, SegmentWriter, codec=W3Codec(compression=0))

@@ -1,0 +1,342 @@
+"""Every use errkb makes of Whoosh's private internals, in one place.
+
+Written against **whoosh-reloaded 2.7.5** (the exact pin in pyproject.toml);
+`tests/test_whoosh_seam.py` pins that version and checks what this module
+relies on: the segment files it writes are byte for byte what Whoosh's own
+writer makes of the same documents, and the postings and field lengths it
+reads are the ones Whoosh's public API returns. whoosh-reloaded is no longer
+maintained: moving to another Whoosh distribution means re-checking this
+module (and only this one) against those tests.
+
+What is here, and why it is worth the private names:
+
+- `CountedWriter`: Whoosh's `SegmentWriter`, taking a field's terms already
+  counted in one call per field, with a pool grouped by term
+  (`postings_pool.TermPool`) and each term's postings and term-table row
+  written in one go (`write_terms`, W3 bytes). A 10,000-article build's
+  writing step takes ~5 s this way, ~26 s through Whoosh's own loop.
+- `doc_frequency`, `posting_blocks` and `length_bytes`: the term table, the
+  decoded posting blocks and the length column the term-at-a-time scorer
+  reads (Whoosh's matcher tree costs a method call per posting per level).
+- `ram_index`: an index in memory that never spills to Whoosh's shared
+  temporary file.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate, pairwise
+from pickle import dumps
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.system import pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
+from whoosh.writing import SegmentWriter
+
+from .postings_pool import CountedPostings, Postings, TermPool
+from .schema import AnalysedText
+
+#: The distribution and version this module was written and tested against.
+WHOOSH_DISTRIBUTION = "whoosh-reloaded"
+WHOOSH_VERSION = "2.7.5"
+
+# -- the W3 byte layouts ---------------------------------------------------
+
+#: Before a term's first posting block.
+MAGIC = WHOOSH3_HEADER_MAGIC
+#: A block's length in bytes, negative for a term's last block.
+BLOCK_LENGTH = struct.Struct("!i")
+#: A term-table row: flags (1: postings inlined), total weight, document
+#: frequency, min and max length bytes, max weight, first and last id
+#: (`W3TermInfo._struct`), then where the postings are (offset, length).
+TERM_INFO = struct.Struct("!BfIBBfII")
+EXTENT = struct.Struct("!qi")
+#: Before each key and value of the term table (`filetables._lengths`).
+KEY_VALUE_LENGTHS = struct.Struct("!ii")
+#: Block statistics W3 keeps for pruning; errkb's codec keeps no lengths.
+_NO_LENGTH = length_to_byte(None)
+_ZERO_LENGTH = length_to_byte(0)
+
+# -- writing ---------------------------------------------------------------
+
+
+def make_codec() -> Any:
+    """Whoosh's W3 codec without per-block length statistics (they serve
+    block-max pruning, which errkb's scorer does not use, and cost a length
+    look-up per posting) and without zlib on posting blocks (most hold a
+    posting or two; the index is ~25% larger, builds and reads faster)."""
+    codec = W3Codec(compression=0)
+    codec.length_stats = False
+    return codec
+
+
+class CountedWriter(SegmentWriter):  # type: ignore[misc]
+    """A `SegmentWriter` with errkb's pool and codec, writing separate segment
+    files (Whoosh copies the parts of a compound file into memory when it
+    reads them)."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, codec=make_codec(), compound=False, **kwargs)
+        self.pool = TermPool()
+        # The short path below skips what no errkb field has (term vectors,
+        # separate spelling, sort columns); any schema with them takes Whoosh's.
+        self._plain = all(not field.vector and not field.separate_spelling() and not field.column_type
+                          for _, field in self.schema.items())
+
+    def add_document(self, **fields: Any) -> None:
+        if not self._plain or any(name.startswith("_") for name in fields):  # boosts, custom stored values
+            super().add_document(**fields)
+            return
+        self._check_state()
+        names = sorted(fields)
+        self._check_fields(self.schema, names)
+        perdoc, pool, docnum = self.perdocwriter, self.pool, self.docnum
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = self.schema[name]
+                length = 0
+                if field.indexed:
+                    if isinstance(value, Mapping) and isinstance(field, AnalysedText):
+                        length = pool.add_counts(name, docnum, value)
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            length += freq
+                            pool.add((name, tbytes, docnum, weight * 1.0, vbytes))  # a float, as Whoosh's
+                    if not field.scorable:
+                        length = 0
+                perdoc.add_field(name, field, value if field.stored else None, length)
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        if can_write(self.fieldwriter):
+            write_terms(self.fieldwriter, self.schema, self.pool.sorted_terms())
+        else:
+            self.fieldwriter.add_postings(self.schema, None, self.pool.iter_postings())
+        self.fieldwriter.close()
+
+
+def can_write(fieldwriter: Any) -> bool:
+    """Whether `write_terms` handles this field writer's codec: Whoosh's W3
+    field writer, no postings inlined in the term table, no length statistics."""
+    codec = getattr(fieldwriter, "_codec", None)
+    return (
+        type(fieldwriter).__name__ == "W3FieldWriter"
+        and getattr(codec, "_inlinelimit", None) == 1
+        and getattr(codec, "length_stats", True) is False
+    )
+
+
+#: One block as W3 writes it: ids, weights (as stored: float32), the highest
+#: weight, the weights minified, the values.
+Block = tuple[Sequence[int], "array[float]", float, Any, Sequence[bytes]]
+
+
+def _minified(stored: array[float]) -> Any:
+    """W3's block weights: None when all 1, one number when all equal."""
+    if all(w == 1.0 for w in stored):
+        return None
+    return stored[0] if all(w == stored[0] for w in stored) else tuple(stored)
+
+
+def _blocks(postings: Postings, limit: int) -> Iterator[Block]:
+    """A term's postings, `limit` at a time."""
+    if isinstance(postings, CountedPostings):
+        for first in range(0, len(postings), 2 * limit):
+            ids = postings[first:first + 2 * limit:2]
+            counts = postings[first + 1:first + 2 * limit:2]
+            stored = array("f", counts)
+            top = max(counts)
+            yield ids, stored, (float(top) if top > 0 else 0), _minified(stored), list(map(pack_uint, counts))
+    elif len(postings) == 1:  # most terms: one posting, without the loops below
+        docnum, weight, value = postings[0]
+        stored = array("f", (weight,))
+        yield (docnum,), stored, max(0, weight), (None if stored[0] == 1.0 else stored[0]), (value,)
+    else:
+        for first in range(0, len(postings), limit):
+            docs, weights, values = zip(*postings[first:first + limit], strict=True)
+            stored = array("f", weights)
+            yield docs, stored, max(0, *weights), _minified(stored), values
+
+
+def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, bytes, Postings]]) -> None:
+    """Write `terms` ((field, term, postings), sorted by field and term) as
+    `W3FieldWriter.add_postings` would, with one write per term to each file."""
+    codec = fieldwriter._codec
+    limit, compression = codec._blocklimit, codec._compression
+    postfile, tindex = fieldwriter._postfile.file, fieldwriter._tindex
+    termfile = tindex.dbfile.file
+    buckets, positions, hash_key = tindex.buckets, tindex.index, tindex.hashfn
+    lastfield: str | None = None
+    fieldkey = b""
+    fixedsize: int | None = None
+    lastkey = tindex.lastkey
+    # Positions are counted here rather than asked of the files (a seek per call).
+    start, position = postfile.tell(), termfile.tell()
+    for fieldname, tbytes, postings in terms:
+        if fieldname != lastfield:
+            fieldwriter.start_field(fieldname, schema[fieldname])  # registers the field's number
+            fieldkey = pack_ushort(fieldwriter._fieldid)
+            fixedsize = schema[fieldname].format.fixed_value_size()
+            lastfield = fieldname
+
+        if isinstance(postings, CountedPostings) and len(postings) == 2 and fixedsize == 4:
+            # Most terms: one counted posting, in one block (what the loop below makes of it).
+            docnum, counted = postings
+            weight = float(counted)
+            packed = pack_uint(counted)
+            data = dumps(((docnum,), None if counted == 1 else weight, packed), 2)
+            if compression:
+                data = zlib.compress(data, compression)
+            info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+            block_bytes = MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+            total_weight = top_weight = weight
+            first_id = last_id = docnum
+            count = 1
+        else:
+            block_bytes, total_weight, top_weight, first_id, last_id, count = _posting_bytes(
+                postings, limit, fixedsize, compression)
+        postfile.write(block_bytes)
+
+        # The term's row in the term table, and its place in the hash index.
+        key = fieldkey + tbytes
+        if key <= lastkey:
+            raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
+        value = TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
+                                first_id, last_id) + EXTENT.pack(start, len(block_bytes))
+        start += len(block_bytes)
+        positions.append(position)
+        row = KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value
+        termfile.write(row)
+        hashed = hash_key(key)
+        buckets[hashed & 255].append((hashed, position))
+        position += len(row)
+        lastkey = key
+    tindex.lastkey = lastkey
+    if lastfield is not None:
+        fieldwriter.finish_field()
+
+
+def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
+                   compression: int) -> tuple[bytes, float, float, int, int, int]:
+    """A term's postings as W3 blocks of up to `limit`, and the term-table
+    statistics: (bytes, total weight, top weight, first id, last id, count)."""
+    chunks = [MAGIC]
+    total_weight = 0.0
+    top_weight: float = 0
+    first_id = last_id = count = 0
+    for ids, stored, block_top, mini_weights, values in _blocks(postings, limit):
+        if fixedsize is None or fixedsize < 0:
+            mini_values: Any = tuple(values)
+        elif fixedsize == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(values)
+        gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
+        data = dumps((gaps, mini_weights, mini_values), 2)
+        if compression:
+            data = zlib.compress(data, compression)
+        info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+        chunks += (BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
+        total_weight += sum(stored)
+        top_weight = max(top_weight, block_top)
+        first_id = ids[0] if not count else first_id
+        last_id = ids[-1]
+        count += len(ids)
+    chunks[-3] = BLOCK_LENGTH.pack(-(len(chunks[-2]) + len(chunks[-1])))  # the last block's length is negative
+    return b"".join(chunks), total_weight, top_weight, first_id, last_id, count
+
+
+# -- reading ---------------------------------------------------------------
+
+
+def doc_frequency(segment: Any, field: str, term: str) -> int:
+    """Documents of a segment holding `term` in `field` (deleted ones too, as
+    Whoosh counts them), from one look-up in the term table: a long paste
+    asks for some 2,000 of these, and Whoosh's own path builds a term-info
+    object for each."""
+    table: Any = getattr(segment, "_terms", None)
+    try:
+        key = table._keycoder(field, term.encode("utf-8"))
+        position, length = table._tindex.range_for_key(key)
+        return int(TERM_INFO.unpack_from(table._dbfile.get(position, length))[2])
+    except KeyError:  # no such term, or a field this segment lacks
+        return 0
+    except (AttributeError, struct.error):  # not a W3 segment: ask Whoosh
+        try:
+            return int(segment.doc_frequency(field, term))
+        except Exception:  # a field this segment lacks
+            return 0
+
+
+def posting_blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """(ids, weights) of one segment's postings for a term, a block at a time,
+    deleted documents included (the caller filters them).
+
+    Whoosh's on-disk matcher keeps a decoded block as two arrays; reading them
+    directly skips a method call per posting. Other matchers (an index in
+    memory) go posting by posting.
+    """
+    try:
+        matcher = segment.postings(field, term)
+    except Exception:  # TermNotFound, or a field this index lacks
+        return
+    if isinstance(matcher, FilterMatcher):  # deleted documents
+        matcher = matcher.child
+        matcher.reset()  # the filter has moved it past leading deleted ones
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            ids = matcher._data[0]
+            matcher._read_weights()
+            # Ids are stored as gaps: a C-level running sum decodes them.
+            yield (ids if matcher._byteids else list(accumulate(ids))), matcher._weights
+            matcher._next_block()
+        return
+    one_by_one: tuple[list[int], list[float]] = ([], [])
+    while matcher.is_active():
+        one_by_one[0].append(matcher.id())
+        one_by_one[1].append(matcher.weight())
+        matcher.next()
+    yield one_by_one
+
+
+def length_bytes(segment: Any, field: str) -> bytes:
+    """The byte-encoded length of `field` in each document of a segment."""
+    count = int(segment.doc_count_all())
+    try:  # the whole column at once
+        column = segment._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        raw = bytes(column._dbfile.get(column._basepos, column._count)) if column is not None else b""
+    except AttributeError:  # an index in memory: ask document by document
+        raw = bytes(length_to_byte(segment.doc_field_length(d, field, 0) or 0) for d in range(count))
+    return raw[:count] + bytes(max(count - len(raw), 0))
+
+
+class _PrivateRamStorage(RamStorage):  # type: ignore[misc]
+    """Whoosh's RamStorage spills to a fixed, shared `$TMPDIR/MAIN.tmp`,
+    which concurrent fallbacks delete under each other: keep it in RAM."""
+
+    def temp_storage(self, name: str | None = None) -> RamStorage:
+        return RamStorage()
+
+
+def ram_index(schema: Schema) -> Any:
+    """An empty Whoosh index in memory."""
+    return _PrivateRamStorage().create_index(schema)
