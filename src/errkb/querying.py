@@ -125,7 +125,7 @@ def parse_query(text: str) -> ParsedQuery:
         counts[term] += 1
         surface.setdefault(term, lowered[start:end])
         salience[term] = max(salience.get(term, 0.0), lines.at(start))
-    return ParsedQuery(text, truncated, counts, surface, salience, code_candidates(folded), platforms_named(text))
+    return ParsedQuery(text, truncated, counts, surface, salience, code_candidates(folded), platforms_named(folded))
 
 
 class Plan:

@@ -9,12 +9,12 @@ fixes for the platform the query names.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import replace
 from typing import Any, NamedTuple
 
 from .analysis import fold
+from .confidence import is_confident
 from .model import ArticleCard, Fix, SearchHit, SearchResult
 from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_clauses, parse_query, plan_terms
 from .scoring import Scorer
@@ -32,14 +32,6 @@ MIN_EXACT_CHARS = 8
 COORD_POWER = 0.5
 #: How much naming an article's own subject (its title's words) adds.
 TITLE_COVER = 0.5
-#: Confidence: the top result's evidence must reach this, unless it holds
-#: the query's error code or one of its messages appears whole in the paste.
-#: Evidence is the final score over the square root of the idf of a word
-#: found in one article: a raw BM25 score grows as articles are added (idf
-#: grows with their number), and so would a fixed threshold's verdicts.
-#: Chosen on eval/tuning.jsonl and its off-topic half, checked on grown
-#: knowledge bases (`scripts/eval.py --grow N`); see the README.
-CONFIDENT_EVIDENCE = 12.0
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -109,8 +101,8 @@ def run_search(
             matched=tuple(c.matched), exact_message=c.exact,
         ))
     top = candidates[0] if candidates else None
-    confident = top is not None and bool(
-        top.code_hit or top.exact or evidence(top.score, reader.doc_count()) >= CONFIDENT_EVIDENCE)
+    confident = top is not None and is_confident(top.score, reader.doc_count(), fold(parsed.text),
+                                                 code_hit=top.code_hit, exact_message=top.exact)
     return replace(
         result,
         hits=tuple(found),
@@ -156,11 +148,6 @@ def _title_cover(title: str, wanted: set[str], scorer: Scorer) -> float:
     mass = {t: scorer.idf("title", t) for t in set(terms(title))}
     total = sum(mass.values())
     return sum(v for t, v in mass.items() if t in wanted) / total if total else 0.0
-
-
-def evidence(score: float, articles: int) -> float:
-    """A score in units that do not grow with the knowledge base (see CONFIDENT_EVIDENCE)."""
-    return score / math.sqrt(math.log(1 + (max(articles, 1) - 0.5) / 1.5))
 
 
 def explained(matched: set[str], plan: Plan) -> tuple[float, float]:
