@@ -68,3 +68,25 @@ def test_the_error_line_of_a_chat_decides_the_answer(kb: KnowledgeBase) -> None:
             "anyway now Taobao shows: 'Card refused: the card has expired' when I pay\n"
             "see you at 3\n")
     assert kb.search(chat).hits[0].id == "card-expired-e1001"
+
+
+@pytest.mark.parametrize("paste", [
+    "sub_code: ACQ.SYSTEM_ERROR",
+    '{"code":"40004","msg":"Business Failed","sub_code":"aop.acq.system_error","sub_msg":"系统繁忙"}',
+    "2026-11-30 10:00:01 ERROR pay-callback resultCode=SYSTEM_ERROR retry=2",
+    "system_error",
+])
+def test_a_pasted_code_finds_its_article_whatever_the_wrapping(kb: KnowledgeBase, paste: str) -> None:
+    result = kb.search(paste)
+    assert result.hits[0].id == "gateway-system-error"
+    assert result.confident
+
+
+def test_a_code_no_article_lists_still_counts_by_its_words(kb: KnowledgeBase) -> None:
+    result = kb.search("resultCode=MOBILE_NUMBER_NOT_MATCH")
+    assert result.hits[0].id == "phone-number-differs"
+
+
+def test_show_takes_a_code_with_or_without_its_namespace(kb: KnowledgeBase) -> None:
+    assert kb.resolve("aop.ACQ.SYSTEM_ERROR").id == kb.resolve("system_error").id == "gateway-system-error"
+    assert [code for code, _ in kb.codes()] == sorted((code for code, _ in kb.codes()), key=str.lower)

@@ -262,7 +262,10 @@ class KnowledgeBase:
         for card in cards:
             if card.id == key:
                 return card
-        by_code = [c for c in cards if key in (code.lower() for code in c.codes)]
+        from .codes import code_names
+
+        names = {key, *code_names(key)}  # ACQ.X or aop.ACQ.X names the article of X
+        by_code = [c for c in cards if names & {name for code in c.codes for name in code_names(code)}]
         if len(by_code) == 1:
             return by_code[0]
         prefixed = [c for c in cards if c.id.startswith(key)] if key else []
@@ -273,6 +276,10 @@ class KnowledgeBase:
         ids = [c.id for c in cards]
         closest = [c.id for c in prefixed][:5] or difflib.get_close_matches(key, ids, n=3, cutoff=0.4)
         raise ArticleNotFound(wanted, closest)
+
+    def codes(self) -> list[tuple[str, ArticleCard]]:
+        """Every error code with the article that lists it, by code."""
+        return sorted(((code, card) for card in self.cards() for code in card.codes), key=lambda pair: pair[0].lower())
 
     def show(self, wanted: str) -> Article:
         """The full article (read from its file) for an id, prefix or code."""

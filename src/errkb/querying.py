@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 from .analysis import fold, iter_tokens
+from .codes import code_candidates
 from .salience import LineWeights
 from .scoring import Alternative, Clause, Scorer
 from .synonyms import Synonyms
@@ -26,8 +27,6 @@ MAX_QUERY_CHARS = 64 * 1024
 MAX_LOOKUPS = 512
 #: Distinct terms searched, keeping the rarest (most informative) ones.
 MAX_TERMS = 40
-#: Code-like tokens looked up in the `codes` field.
-MAX_CODES = 16
 #: Common words (idf below COMMON_IDF: in more than ~20% of the articles) are
 #: left out of the Whoosh query of a knowledge base of COMMON_MIN_DOCS articles
 #: or more, as long as MIN_RARE_TERMS rarer ones remain.
@@ -53,39 +52,11 @@ CODE_BOOST = 40.0
 SYNONYM_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.7
 
-_CODE = re.compile(r"(?<![\w.-])[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*(?![\w-])")
 _PLATFORM_MENTIONS: dict[str, re.Pattern[str]] = {
     "taobao": re.compile(r"taobao|淘宝", re.I),
     "alipay": re.compile(r"alipay|支付宝", re.I),
     "alibaba": re.compile(r"alibaba|阿里巴巴", re.I),
 }
-
-
-def looks_like_code(token: str) -> bool:
-    """Error codes mix letters with digits or separators: E1001, ACQ.SYSTEM_ERROR."""
-    has_letter = any(c.isalpha() for c in token)
-    has_digit = any(c.isdigit() for c in token)
-    has_sep = any(c in "._-" for c in token)
-    return has_letter and (has_digit or has_sep) and len(token) <= 64
-
-
-def code_names(code: str) -> list[str]:
-    """A code and the names it goes by without its namespace prefixes, lowercased:
-    aop.ACQ.SYSTEM_ERROR is also ACQ.SYSTEM_ERROR and SYSTEM_ERROR."""
-    parts = code.lower().split(".")
-    return [".".join(parts[i:]) for i in range(len(parts)) if looks_like_code(".".join(parts[i:]))]
-
-
-def code_candidates(text: str) -> list[str]:
-    """Code-like tokens of the text, lowercased (codes match case-insensitively)."""
-    found: dict[str, None] = {}
-    for match in _CODE.finditer(text):
-        token = match.group(0).strip("._-")
-        if looks_like_code(token):
-            found.update(dict.fromkeys(code_names(token)))
-            if len(found) >= MAX_CODES:
-                break
-    return list(found)[:MAX_CODES]
 
 
 def platforms_named(text: str) -> list[str]:

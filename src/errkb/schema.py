@@ -14,6 +14,7 @@ from whoosh import fields
 from whoosh.system import pack_uint
 
 from .analysis import ErrkbAnalyzer, terms
+from .codes import code_names
 from .model import ArticleCard
 from .versions import INDEX_FORMAT
 
@@ -107,7 +108,7 @@ def to_document(article: Article) -> dict[str, Any]:
         # Distinct searchable terms, stored: re-ranking reads which query
         # terms an article has (the scorer reads postings, not documents).
         "terms": " ".join(sorted(set().union(*counted.values()))),
-        "codes": ",".join(article.codes),
+        "codes": ",".join(name for code in article.codes for name in code_names(code)),
         "platforms": ",".join(article.platforms),
         "causes": ",".join(article.causes),
         # Stored as its JSON (plain types): the index never pickles errkb's classes.

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from .analysis import fold
+from .codes import code_names
 from .confidence import is_confident
 from .model import ArticleCard, Fix, SearchHit, SearchResult
 from .querying import FUZZY_WEIGHT, SYNONYM_WEIGHT, ParsedQuery, Plan, build_clauses, parse_query, plan_terms
@@ -128,13 +129,13 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
     card = ArticleCard.from_json(stored["card"])
     matched = sorted(t for t in stored["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
-    coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 0.0
+    coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 1.0  # a bare code: nothing else to explain
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card.messages))
     return _Candidate(
         card=card,
         score=score * coverage**COORD_POWER,
         matched=matched,
-        code_hit=bool(codes and codes & {c.lower() for c in card.codes}),
+        code_hit=bool(codes and codes & {name for c in card.codes for name in code_names(c)}),
         exact=exact,
         coverage=coverage,
     )

@@ -11,8 +11,9 @@ ARTICLE_FORMAT = 1
 #: Bump when the analyzer's tokens change: an index built with another
 #: version is rebuilt automatically (3: Traditional Chinese folded to Simplified).
 ANALYZER_VERSION = 3
-#: Bump when the index fields or its files change.
-SCHEMA_REVISION = 5
+#: Bump when the index fields or its files change (6: codes indexed under
+#: their names without namespace prefixes too).
+SCHEMA_REVISION = 6
 #: What the index records and is compared against.
 INDEX_FORMAT = f"{SCHEMA_REVISION}.{ANALYZER_VERSION}"
 #: The version of every `--json` document's shape.
