@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 #: Evidence a first result needs when the query is about paying or a platform.
 CONFIDENT_EVIDENCE = 10.0
 #: Evidence it needs when the query names no platform and says nothing of paying.
 OUT_OF_SCOPE_EVIDENCE = 22.0
 
-_IN_SCOPE = re.compile(
-    r"\b(?:pay|pays|paid|paying|payment|payments|checkout|check out|charged?|transactions?|purchases?|"
-    r"cards?|wallet|balance|taobao|alipay|alibaba)\b"
-    r"|淘宝|支付|付款|付不了|扣款|交易|收银|银行卡|信用卡|余额|付钱|阿里巴巴",
-    re.IGNORECASE,
-)
+@cache
+def _scope_pattern() -> re.Pattern[str]:
+    """Platform names and the words of paying (compiled when first needed)."""
+    return re.compile(
+        r"\b(?:pay|pays|paid|paying|payment|payments|checkout|check out|charged?|transactions?|purchases?|"
+        r"cards?|wallet|balance|taobao|alipay|alibaba)\b"
+        r"|淘宝|支付|付款|付不了|扣款|交易|收银|银行卡|信用卡|余额|付钱|阿里巴巴",
+        re.IGNORECASE,
+    )
 
 
 def evidence(score: float, articles: int) -> float:
@@ -42,11 +46,11 @@ def evidence(score: float, articles: int) -> float:
 
 def in_scope(folded_query: str) -> bool:
     """Whether a (folded) query names a platform or speaks of paying."""
-    return _IN_SCOPE.search(folded_query) is not None
+    return _scope_pattern().search(folded_query) is not None
 
 
 def is_confident(score: float, articles: int, folded_query: str, *, code_hit: bool, exact_message: bool) -> bool:
     if code_hit or exact_message:
         return True
-    needed = CONFIDENT_EVIDENCE if in_scope(folded_query) else OUT_OF_SCOPE_EVIDENCE
-    return evidence(score, articles) >= needed
+    found = evidence(score, articles)
+    return found >= OUT_OF_SCOPE_EVIDENCE or (found >= CONFIDENT_EVIDENCE and in_scope(folded_query))

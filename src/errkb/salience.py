@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import cache
 
 #: Lines a paste needs before some of them are weighed down.
 MIN_LINES = 3
 #: The weight of a term found only on lines that do not look like a message.
 BACKGROUND_WEIGHT = 0.5
 
-_QUOTED = re.compile(r'"[^"\n]{8,}"|“[^”\n]{4,}”|「[^」\n]{2,}」|『[^』\n]{2,}』|【[^】\n]{1,12}】')
-_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:[._][A-Z0-9]+)+\b|\b[A-Z]+\d{3,}\b")
-#: The vocabulary error messages are written in, in English and Chinese.
-_ERROR_WORDS = re.compile(
-    r"\b(?:error|errors|fail(?:ed|s|ure)?|declined?|rejected|denied|unable|cannot|can't|couldn't|"
-    r"not (?:supported|allowed|available|valid)|invalid|expired?|exceed(?:ed|s)?|insufficient|"
-    r"limit(?:ed)?|blocked|frozen|locked|suspended|restricted|risk|timeout|timed out|"
-    r"unsuccessful|abnormal|try again later|unavailable|not accepted|(?:isn't|wasn't|not) working|"
-    r"(?:doesn't|does not|didn't|did not|won't|will not) (?:work|go through|accept|load))\b"
-    r"|失败|错误|无法|不支持|异常|超出|超过|超限|不足|过期|失效|冻结|锁定|拒绝|限制|风险|未通过|不一致|暂不|请重新|请稍后",
-    re.IGNORECASE,
-)
-
-
-def _looks_like_message(line: str) -> bool:
-    return bool(_QUOTED.search(line) or _CODE.search(line) or _ERROR_WORDS.search(line))
+@cache
+def _message_pattern() -> re.Pattern[str]:
+    """Quoted or bracketed text, an error code, or the words error messages are
+    made of, in English and Chinese. Compiled on the first paste of several
+    lines: a one-line query never pays for it."""
+    quoted = r'"[^"\n]{8,}"|“[^”\n]{4,}”|「[^」\n]{2,}」|『[^』\n]{2,}』|【[^】\n]{1,12}】'
+    code = r"(?-i:\b[A-Z][A-Z0-9]*(?:[._][A-Z0-9]+)+\b|\b[A-Z]+\d{3,}\b)"
+    words = (
+        r"\b(?:error|errors|fail(?:ed|s|ure)?|declined?|rejected|denied|unable|cannot|can't|couldn't|"
+        r"not (?:supported|allowed|available|valid)|invalid|expired?|exceed(?:ed|s)?|insufficient|"
+        r"limit(?:ed)?|blocked|frozen|locked|suspended|restricted|risk|timeout|timed out|"
+        r"unsuccessful|abnormal|try again later|unavailable|not accepted|(?:isn't|wasn't|not) working|"
+        r"(?:doesn't|does not|didn't|did not|won't|will not) (?:work|go through|accept|load))\b"
+        r"|失败|错误|无法|不支持|异常|超出|超过|超限|不足|过期|失效|冻结|锁定|拒绝|限制|风险|未通过|不一致|暂不|请重新|请稍后"
+    )
+    return re.compile(f"{quoted}|{code}|{words}", re.IGNORECASE)
 
 
 class LineWeights:
@@ -43,7 +44,11 @@ class LineWeights:
         self._starts: list[int] = []
         self._weights: list[float] = []
         lines = text.split("\n")
-        marked = [_looks_like_message(line) for line in lines]
+        if len(lines) < MIN_LINES:
+            self._starts, self._weights = [0], [1.0]
+            return
+        pattern = _message_pattern()
+        marked = [pattern.search(line) is not None for line in lines]
         content = [m for line, m in zip(lines, marked, strict=True) if line.strip()]
         weigh = len(content) >= MIN_LINES and any(content) and not all(content)
         offset = 0

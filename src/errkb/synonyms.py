@@ -19,6 +19,8 @@ from typing import NamedTuple
 from .analysis import all_han, fold, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
+#: What separates words in a phrase test: anything but letters, digits and the apostrophe.
+_NON_WORD = re.compile(r"[^\w']+|_+")
 
 
 class Entry(NamedTuple):
@@ -26,21 +28,24 @@ class Entry(NamedTuple):
 
     text: str
     terms: tuple[str, ...]
-    phrase: re.Pattern[str] | None  # for an English entry of several words
+    phrase: str  # an English entry of several words, as `_words` spaces it; else ""
 
-    def fires(self, query_terms: set[str], query_text: str) -> bool:
+    def fires(self, query_terms: set[str], query_text: str, query_words: str) -> bool:
         if all_han(self.text):
             return self.text in query_text
-        if self.phrase is not None:
-            return self.phrase.search(query_text) is not None
+        if self.phrase:
+            return self.phrase in query_words
         return bool(self.terms) and set(self.terms) <= query_terms
 
 
+def _words(text: str) -> str:
+    """Lowercased words between single spaces, with a space at each end, so
+    that a phrase is found by a substring test at word boundaries."""
+    return " " + " ".join(_NON_WORD.split(text.lower())).strip() + " "
+
+
 def _entry(text: str) -> Entry:
-    words = text.split()
-    phrase = None
-    if len(words) > 1 and not all_han(text):
-        phrase = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+    phrase = _words(text) if len(text.split()) > 1 and not all_han(text) else ""
     return Entry(text, tuple(terms(text)), phrase)
 
 
@@ -59,8 +64,9 @@ class Synonyms(NamedTuple):
         """One expansion per group that fires on the query."""
         found = []
         folded = fold(query_text)
+        words = _words(folded)
         for group in self.groups:
-            fired = [entry for entry in group if entry.fires(query_terms, folded)]
+            fired = [entry for entry in group if entry.fires(query_terms, folded, words)]
             if not fired:
                 continue
             origin = frozenset(t for entry in fired for t in entry.terms if t in query_terms)
