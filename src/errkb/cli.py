@@ -380,11 +380,11 @@ def tag_options(func: F) -> F:
 
 
 def _late_option(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    """A shared option given after the command name: it beats the one before."""
-    from click.core import ParameterSource
-
+    """A shared option given after the command name: it beats the one before.
+    These copies have no default, environment variable or config value, so a
+    value (or a set flag) can only come from the command line."""
     env = ctx.find_object(Env)
-    if env is not None and param.name and ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+    if env is not None and param.name and value not in (None, False):
         env.override(param.name, value)
 
 
