@@ -26,9 +26,13 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
+# The query reaches kb as it was typed: $(value Q) is Q unexpanded by make,
+# and the shell sees only "$$ERRKB_MAKE_Q", so `$HOME`, `$(...)` and
+# backticks in Q stay text.
+search: export ERRKB_MAKE_Q = $(value Q)
 search: $(VENV)/.runtime
 	$(BIN)/kb index
-	$(BIN)/kb search -- "$(Q)"
+	$(BIN)/kb search -- "$$ERRKB_MAKE_Q"
 
 # The fast suite: offline, under a minute. The slow tests (real processes,
 # faults, races, a fresh clone) are marked `slow`; .ci/run runs them too.

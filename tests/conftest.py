@@ -104,6 +104,16 @@ def fixture_kb(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(autouse=True)
+def _own_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own config file or writes their cache
+    folder (platformdirs follows the XDG variables; subprocesses inherit them)."""
+    user = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(user / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user / "cache"))
+    monkeypatch.delenv("ERRKB_CONFIG", raising=False)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -13,5 +13,7 @@ class Exit(IntEnum):
     USAGE = 2  #: bad command line (Click's own convention)
     INVALID_KB = 3  #: the knowledge base is missing or has invalid articles (`kb index`)
     INDEX = 4  #: the index folder cannot be used, or another build holds it
+    NOT_CONFIDENT = 5  #: `kb search --strict`: only closest guesses, no confident answer
+    OUTPUT = 74  #: the output cannot be written (a full disk, /dev/full) (EX_IOERR)
     INTERNAL = 70  #: a bug: please report it (EX_SOFTWARE)
     INTERRUPTED = 130  #: Ctrl-C
