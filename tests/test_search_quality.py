@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from errkb.kb import KnowledgeBase
 from errkb.querying import parse_query
@@ -90,3 +91,19 @@ def test_a_code_no_article_lists_still_counts_by_its_words(kb: KnowledgeBase) ->
 def test_show_takes_a_code_with_or_without_its_namespace(kb: KnowledgeBase) -> None:
     assert kb.resolve("aop.ACQ.SYSTEM_ERROR").id == kb.resolve("system_error").id == "gateway-system-error"
     assert [code for code, _ in kb.codes()] == sorted((code for code, _ in kb.codes()), key=str.lower)
+
+
+def test_kb_codes_lists_every_code_with_its_article(runner: CliRunner, fixture_kb: Path, index_dir: Path) -> None:
+    import json
+
+    from errkb.cli import cli
+
+    args = ["--kb-dir", str(fixture_kb), "--index-dir", str(index_dir), "-q"]
+    listed = runner.invoke(cli, [*args, "codes", "--json"], catch_exceptions=False)
+    assert listed.exit_code == 0
+    pairs = {(row["code"], row["id"]) for row in json.loads(listed.stdout)["codes"]}
+    assert ("ACQ.SYSTEM_ERROR", "gateway-system-error") in pairs and ("E1001", "card-expired-e1001") in pairs
+    text = runner.invoke(cli, [*args, "--color", "never", "codes"], catch_exceptions=False).stdout
+    assert "ACQ.SYSTEM_ERROR" in text and "gateway-system-error" in text
+    shown = runner.invoke(cli, [*args, "show", "--json", "aop.acq.system_error"], catch_exceptions=False)
+    assert json.loads(shown.stdout)["id"] == "gateway-system-error"

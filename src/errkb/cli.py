@@ -588,6 +588,32 @@ def list_command(env: Env, no_pager: bool) -> None:
         sys.exit(int(Exit.NO_MATCH))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: every code with its article.")
+@click.option("--no-pager", is_flag=True, help="Never page, even on a terminal.")
+@click.pass_obj
+@handle_errors
+def codes(env: Env, as_json: bool, no_pager: bool) -> None:
+    """Every error code the articles list, with its article (`kb show CODE` opens it).
+
+    \b
+    Examples:
+      kb codes
+      kb codes --json
+    """
+    kb = env.kb()
+    listed = kb.codes()
+    env.flush_notes(kb)
+    if as_json:
+        emit_json({"codes": [{"code": code, "id": card.id, "title": card.title} for code, card in listed]})
+    else:
+        from .render import render_codes
+
+        env.page(render_codes(listed, env.painter(), list_width()), no_pager)
+    if not listed:
+        sys.exit(int(Exit.NO_MATCH))
+
+
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     """Article ids for shell completion: the names of kb/*.md (no index is opened or built)."""
     from click.shell_completion import CompletionItem

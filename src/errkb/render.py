@@ -216,6 +216,19 @@ def render_list(cards: Sequence[ArticleCard], paint: Painter, width: int | None)
     return "".join(_listing_line(c, id_width, paint, width, tags=False) + "\n" for c in cards)
 
 
+def render_codes(listed: Sequence[tuple[str, ArticleCard]], paint: Painter, width: int | None) -> str:
+    """`kb codes`: every code, then the id and title of its article (cut to `width` with … when given)."""
+    code_width = max((display_width(clean_line(code)) for code, _ in listed), default=0)
+    lines = []
+    for code, card in listed:
+        ident = clean_line(card.id)
+        title = clean_line(card.title)
+        if width is not None:
+            title = truncate(title, max(width - code_width - display_width(ident) - 4, 10))
+        lines.append(f"{paint(clean_line(code).ljust(code_width), bold=True)}  {ident}  {paint(title, dim=True)}")
+    return "".join(line + "\n" for line in lines)
+
+
 def render_browse(result: BrowseResult, paint: Painter, width: int | None = None) -> str:
     """`kb browse`: one line per article (titles cut to `width` with … when given), then the tag counts."""
     if not result.articles:
