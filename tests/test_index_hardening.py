@@ -181,7 +181,10 @@ def test_no_whoosh_module_keeps_the_raw_unpickler() -> None:
     for info in pkgutil.walk_packages(whoosh.__path__, "whoosh."):
         if ".support" in info.name or "multiproc" in info.name:
             continue  # optional parts (bitarray, C helpers) and the multi-process writer errkb never uses
-        importlib.import_module(info.name)
+        try:
+            importlib.import_module(info.name)
+        except ImportError:  # whoosh-reloaded ships a few modules that no longer import (codec.whoosh2)
+            continue
     whoosh_seam.install_safe_unpickling()
     raw = {id(pickle.loads), id(pickle.load), id(pickle)}
     left = [f"{name}.{attr}" for name, module in list(sys.modules.items())
@@ -317,6 +320,7 @@ def test_file_modified_near_the_build_start_is_rehashed_next_time(fixture_kb: Pa
     from errkb import indexer
 
     article = fixture_kb / "alibaba-limit.md"
+    os.utime(article)  # saved just now: within the granularity of the build that follows
     report = update_index(fixture_kb, index_dir)
     assert "alibaba-limit" in report.added
     pointer = store.read_pointer(index_dir)
@@ -345,7 +349,8 @@ def test_old_file_is_not_rehashed(fixture_kb: Path, index_dir: Path) -> None:
 
 
 def test_recent_file_makes_the_next_search_check_again(fixture_kb: Path, index_dir: Path) -> None:
-    update_index(fixture_kb, index_dir)  # the fixture's files were just copied: they are racy
+    os.utime(fixture_kb / "alibaba-limit.md")  # saved just now: racy for the build that follows
+    update_index(fixture_kb, index_dir)
     knowledge = KnowledgeBase(fixture_kb, index_dir)
     knowledge.search("daily limit")
     assert any("recently" in note for note in knowledge.notes), knowledge.notes
@@ -396,9 +401,9 @@ def test_dead_generations_are_removed_at_the_start_of_the_next_build(built: tupl
     seen_at_write: list[list[str]] = []
     real_prepare = store.prepare_generation
 
-    def spy(index_dir: Path, base: str | None) -> Path:
+    def spy(index_dir: Path, base: str | None, pointer: store.Pointer | None = None) -> Path:
         seen_at_write.append(store.generations(index_dir))
-        return real_prepare(index_dir, base)
+        return real_prepare(index_dir, base, pointer)
 
     monkeypatch.setattr(store, "prepare_generation", spy)
     update_index(kb, index, full=True)
