@@ -401,9 +401,9 @@ def test_dead_generations_are_removed_at_the_start_of_the_next_build(built: tupl
     seen_at_write: list[list[str]] = []
     real_prepare = store.prepare_generation
 
-    def spy(index_dir: Path, base: str | None, pointer: store.Pointer | None = None) -> Path:
+    def spy(index_dir: Path, *args: Any) -> Path:
         seen_at_write.append(store.generations(index_dir))
-        return real_prepare(index_dir, base, pointer)
+        return real_prepare(index_dir, *args)
 
     monkeypatch.setattr(store, "prepare_generation", spy)
     update_index(kb, index, full=True)

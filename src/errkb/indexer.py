@@ -136,6 +136,8 @@ class BuildPlan:
     #: When this build started (before the scan), and when the base's did.
     started_ns: int = 0
     base_started_ns: int = 0
+    #: The highest generation number seen before leftovers were removed.
+    serial_floor: int = 0
 
 
 @dataclass
@@ -252,7 +254,7 @@ def write(index_dir: Path, build: BuildPlan, changes: Changes, progress: Progres
     failure here is removed before the error goes on."""
     if build.base is not None and changes.nothing_to_write:
         return build.base
-    folder = store.prepare_generation(index_dir, build.base, pointer)
+    folder = store.prepare_generation(index_dir, build.base, pointer, build.serial_floor)
     try:
         from whoosh import index as whoosh_index
 
@@ -292,7 +294,8 @@ def publish(index_dir: Path, build: BuildPlan, changes: Changes, generation: str
         before = previous.previous
     else:
         before = previous.generation if previous is not None and previous.generation != discard else ""
-    serial = max(store.generation_number(generation), previous.serial if previous is not None else 0)
+    serial = max(store.generation_number(generation), build.serial_floor,
+                 previous.serial if previous is not None else 0)
     store.write_pointer(
         index_dir,
         store.Pointer(generation, __version__, INDEX_FORMAT, fingerprint(build.files), count, time.time(),
@@ -329,14 +332,17 @@ def update_index(
             full = True
         try:
             # What killed or failed builds left goes first: on a full disk
-            # that is the space this build needs.
+            # that is the space this build needs. Their names are not reused.
+            floor = store.highest_generation(index_dir)
             store.remove_generations(index_dir, {pointer.generation, pointer.previous} - {""} if pointer else set())
             build = plan(kb_dir, index_dir, pointer, full=full)
+            build.serial_floor = floor
             changes = examine(build, today, max_age_days)
             try:
                 generation = write(index_dir, build, changes, progress, pointer)
             except BaseUnreadable:
                 build = plan(kb_dir, index_dir, pointer, full=True)
+                build.serial_floor = floor
                 changes = examine(build, today, max_age_days)
                 generation = write(index_dir, build, changes, progress, pointer)
                 discard = pointer.generation if pointer is not None else None

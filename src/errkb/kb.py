@@ -213,8 +213,32 @@ class KnowledgeBase:
             if ix is self._memory_index:
                 raise
             self.close()
-            return read(self._fallback(f"the index cannot be read ({exc.__class__.__name__}); "
-                                       "run `kb index --full`"))
+            why = f"the index cannot be read ({exc.__class__.__name__})"
+        rebuilt = self._rebuild(why)
+        if rebuilt is not None:
+            try:
+                return read(rebuilt)
+            except ErrkbError:
+                raise
+            except Exception as exc:
+                self.close()
+                why = f"the rebuilt index cannot be read either ({exc.__class__.__name__})"
+        return read(self._fallback(f"{why}; run `kb index --full`"))
+
+    def _rebuild(self, why: str) -> Any:
+        """A full build that replaces a generation a read failed on, or None
+        when the folder cannot be written or another build holds it."""
+        from .indexer import update_index
+
+        broken, self._open_index = self._open_generation, None
+        try:
+            report = update_index(self.kb_dir, self.index_dir, full=True, wait=0.0, discard=broken)
+            self._note_build(f"{why}; rebuilt it", report)
+            self._open_index = self._open()
+            self._open_generation = report.generation
+            return self._open_index
+        except (IndexProblem, BuildInProgress, OSError):
+            return None
 
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:

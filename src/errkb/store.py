@@ -267,20 +267,26 @@ def generations(index_dir: Path) -> list[str]:
     return sorted(names, key=generation_number)
 
 
-def next_generation(index_dir: Path, pointer: Pointer | None = None) -> str:
-    """A name never used here: past every folder and every name the pointer
-    remembers (folders may be deleted by hand; a name must not come back)."""
-    known = [generation_number(n) for n in generations(index_dir)]
+def highest_generation(index_dir: Path) -> int:
+    return max((generation_number(n) for n in generations(index_dir)), default=0)
+
+
+def next_generation(index_dir: Path, pointer: Pointer | None = None, floor: int = 0) -> str:
+    """A name never used here: past every folder, every name the pointer
+    remembers and `floor` (the highest seen before leftovers were removed):
+    folders may be deleted by hand; a name must not come back."""
+    known = [floor, *(generation_number(n) for n in generations(index_dir))]
     if pointer is not None:
         known += [pointer.serial, generation_number(pointer.generation), generation_number(pointer.previous)]
     return f"{GEN_PREFIX}{max(known, default=0) + 1:06d}"
 
 
-def prepare_generation(index_dir: Path, base: str | None, pointer: Pointer | None = None) -> Path:
+def prepare_generation(index_dir: Path, base: str | None, pointer: Pointer | None = None,
+                       floor: int = 0) -> Path:
     """A new generation folder: empty, or hard links to `base`'s files."""
     import shutil  # here: searching imports this module, only builds need shutil
 
-    target = index_dir / next_generation(index_dir, pointer)
+    target = index_dir / next_generation(index_dir, pointer, floor)
     target.mkdir(mode=0o755)
     if base is None:
         return target

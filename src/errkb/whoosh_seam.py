@@ -45,6 +45,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -304,8 +305,8 @@ def posting_blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequen
     """
     try:
         matcher = segment.postings(field, term)
-    except Exception:  # TermNotFound, or a field this index lacks
-        return
+    except TermNotFound:  # no such term, or a field this index lacks; a damaged file raises on
+        return  # (the caller falls back to another index: an unreadable one is never "no match")
     if isinstance(matcher, FilterMatcher):  # deleted documents
         matcher = matcher.child
         matcher.reset()  # the filter has moved it past leading deleted ones
