@@ -130,7 +130,7 @@ def test_foreign_folder_is_refused_with_its_path(fixture_kb: Path, tmp_path: Pat
 def test_corrupted_pointer_is_a_clear_problem(fixture_kb: Path, index_dir: Path) -> None:
     update_index(fixture_kb, index_dir)
     (index_dir / store.POINTER).write_text("{not json")
-    with pytest.raises(IndexProblem, match="kb index --full"):
+    with pytest.raises(store.DamagedPointer, match="`kb index` repairs it"):
         store.read_pointer(index_dir)
 
 

@@ -4,8 +4,13 @@ This is errkb's library API (the CLI is a thin layer over it). Every read
 (`search`, `browse`, `show`) first makes sure the index answers for the
 articles as they are now: it is built when missing and updated when any file
 changed (one `stat` per file decides), and what was done is reported as notes
-for the caller to print. When the index folder cannot be used at all, reads
-fall back to an index built in memory from the articles.
+for the caller to print. When the index folder cannot be used at all (not
+writable, someone else's, writable by others, holding other files), reads
+fall back to an index built in memory from the articles and say so, naming
+the path; `kb index` refuses such a folder with exit 4. A generation that
+cannot be opened or proved to be the published one (damaged, planted,
+half-built under a reused name) is rebuilt when the folder is writable, else
+answered from memory: an unreadable index is never "no match".
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
-from .kbfiles import DEFAULT_MAX_AGE_DAYS, fingerprint, scan
+from .kbfiles import DEFAULT_MAX_AGE_DAYS, RACY_WINDOW_NS, any_racy, fingerprint, scan
 from .model import ArticleCard, BrowseResult
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
@@ -91,12 +96,19 @@ class KnowledgeBase:
             return self._memory_index
         files, _ = scan(self.kb_dir)
         current = fingerprint(files)
+        discard: str | None = None
         try:
             pointer = store.read_pointer(self.index_dir)
+        except store.DamagedPointer as problem:
+            pointer, damaged = None, f"{problem}; rebuilding"
         except IndexProblem as problem:
             return self._fallback(str(problem))
-        usable = store.usable(self.index_dir, pointer)
-        if usable and pointer is not None and pointer.fingerprint == current:
+        else:
+            damaged = ""
+        reason = store.unusable_reason(self.index_dir, pointer)
+        usable = reason is None
+        if usable and pointer is not None and pointer.fingerprint == current and not any_racy(
+                files, pointer.started_ns):
             if self._open_index is not None and self._open_generation == pointer.generation:
                 return self._open_index  # same process, nothing changed: reuse
             try:
@@ -104,18 +116,21 @@ class KnowledgeBase:
                 return self._open_index
             except IndexProblem as problem:
                 why = f"{problem}; rebuilding"
-                usable = False
-        elif pointer is None:
-            why = "no index yet"
-        elif not usable:
-            why = "index is from another errkb version"
+                usable, discard = False, pointer.generation
+        elif damaged:
+            why = damaged
+        elif reason is not None:
+            why = reason
+        elif pointer is not None and pointer.fingerprint == current:
+            why = (f"articles modified within {RACY_WINDOW_NS // 10**9} s of the last build (recently): "
+                   "checking their content")
         else:
             why = "articles changed since the last build"
         from .indexer import update_index
 
         try:
             report = update_index(self.kb_dir, self.index_dir, full=not usable,
-                                  wait=0.0 if usable else FIRST_BUILD_WAIT)
+                                  wait=0.0 if usable else FIRST_BUILD_WAIT, discard=discard)
             self._note_build(why, report)
         except BuildInProgress:
             if not usable:
@@ -131,21 +146,19 @@ class KnowledgeBase:
             return self._fallback(str(problem))
 
     def _open(self) -> Any:
-        """Open the published generation; retry if a build swapped it meanwhile."""
-        from whoosh.index import open_dir
-
-        last: Exception | None = None
+        """Open the published generation (checked: see `store.open_generation`);
+        retry if a build swapped it meanwhile."""
+        last: IndexProblem | None = None
         for attempt in range(_OPEN_ATTEMPTS):
             pointer = store.read_pointer(self.index_dir)
             if pointer is None:
                 break
             try:
-                return open_dir(str(self.index_dir / pointer.generation))
-            except Exception as exc:  # a vanished or damaged generation: several Whoosh errors
+                return store.open_generation(self.index_dir, pointer)
+            except IndexProblem as exc:  # a vanished, damaged or foreign generation
                 last = exc
                 time.sleep(0.02 * (attempt + 1))
-        detail = f" ({last.__class__.__name__})" if last else ""
-        raise IndexProblem(self.index_dir, f"index cannot be opened{detail}; run `kb index --full`")
+        raise last or IndexProblem(self.index_dir, "index cannot be opened; run `kb index --full`")
 
     def _fallback(self, why: str) -> Any:
         from .indexer import build_in_memory
@@ -200,8 +213,32 @@ class KnowledgeBase:
             if ix is self._memory_index:
                 raise
             self.close()
-            return read(self._fallback(f"the index cannot be read ({exc.__class__.__name__}); "
-                                       "run `kb index --full`"))
+            why = f"the index cannot be read ({exc.__class__.__name__})"
+        rebuilt = self._rebuild(why)
+        if rebuilt is not None:
+            try:
+                return read(rebuilt)
+            except ErrkbError:
+                raise
+            except Exception as exc:
+                self.close()
+                why = f"the rebuilt index cannot be read either ({exc.__class__.__name__})"
+        return read(self._fallback(f"{why}; run `kb index --full`"))
+
+    def _rebuild(self, why: str) -> Any:
+        """A full build that replaces a generation a read failed on, or None
+        when the folder cannot be written or another build holds it."""
+        from .indexer import update_index
+
+        broken, self._open_index = self._open_generation, None
+        try:
+            report = update_index(self.kb_dir, self.index_dir, full=True, wait=0.0, discard=broken)
+            self._note_build(f"{why}; rebuilt it", report)
+            self._open_index = self._open()
+            self._open_generation = report.generation
+            return self._open_index
+        except (IndexProblem, BuildInProgress, OSError):
+            return None
 
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:

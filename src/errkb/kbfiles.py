@@ -24,11 +24,15 @@ DEFAULT_MAX_AGE_DAYS = 365
 
 
 class FileState(NamedTuple):
-    """What the staleness check compares: name, size and mtime of one article."""
+    """What the staleness check compares of one article: name, size, mtime,
+    and the ctime and inode, which change on every write and every
+    save-by-rename even where the mtime keeps a coarse (1 or 2 s) tick."""
 
     name: str
     size: int
     mtime_ns: int
+    ctime_ns: int = 0
+    ino: int = 0
 
 
 class Skipped(NamedTuple):
@@ -129,16 +133,34 @@ def scan(kb_dir: Path) -> tuple[list[FileState], list[Skipped]]:
                                    "not a regular file (a FIFO, device or socket): never read"))
         else:
             st = entry.stat(follow_symlinks=False)
-            files.append(FileState(name, st.st_size, st.st_mtime_ns))
+            files.append(FileState(name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     files.sort(key=lambda f: f.name)
     skipped.sort(key=lambda s: s.path.name)
     return files, skipped
 
 
 def fingerprint(files: list[FileState]) -> str:
-    """One digest of every article's name, size and mtime: equal digests mean
-    nothing changed (as far as a stat can tell)."""
+    """One digest of every article's name, size, mtime, ctime and inode:
+    equal digests mean nothing changed (as far as a stat can tell; a file
+    modified close to a build's start is checked again, see `indexer`)."""
     digest = hashlib.sha1()
     for f in files:
-        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\0{f.ctime_ns}\0{f.ino}\n".encode(
+            "utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+#: Timestamp granularity errkb allows for (FAT keeps 2 s, many network and
+#: old filesystems 1 s): a file whose mtime is this close to a build's start
+#: may have been changed again within the same tick after the build read it.
+RACY_WINDOW_NS = 2_000_000_000
+
+
+def is_racy(mtime_ns: int, build_started_ns: int) -> bool:
+    """Whether a file's stat cannot prove it unchanged since that build (the
+    racy-git rule): its content is compared again at the next build."""
+    return mtime_ns >= build_started_ns - RACY_WINDOW_NS
+
+
+def any_racy(files: list[FileState], build_started_ns: int) -> bool:
+    return any(f.mtime_ns >= build_started_ns - RACY_WINDOW_NS for f in files)

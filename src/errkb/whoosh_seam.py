@@ -20,11 +20,20 @@ What is here, and why it is worth the private names:
   reads (Whoosh's matcher tree costs a method call per posting per level).
 - `ram_index`: an index in memory that never spills to Whoosh's shared
   temporary file.
+- `install_safe_unpickling` and `open_index`: Whoosh unpickles an index's
+  TOC (schema, segment list) and every posting block it reads, and a pickle
+  can call any function it names. Every pickle load of Whoosh's goes through
+  `SafeUnpickler`, which builds only the exact classes errkb's own indexes
+  hold (the allow-list below), so opening a planted index runs nothing.
 """
 
 from __future__ import annotations
 
+import io
+import pickle
+import re
 import struct
+import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -36,6 +45,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -295,8 +305,8 @@ def posting_blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequen
     """
     try:
         matcher = segment.postings(field, term)
-    except Exception:  # TermNotFound, or a field this index lacks
-        return
+    except TermNotFound:  # no such term, or a field this index lacks; a damaged file raises on
+        return  # (the caller falls back to another index: an unreadable one is never "no match")
     if isinstance(matcher, FilterMatcher):  # deleted documents
         matcher = matcher.child
         matcher.reset()  # the filter has moved it past leading deleted ones
@@ -340,3 +350,127 @@ class _PrivateRamStorage(RamStorage):  # type: ignore[misc]
 def ram_index(schema: Schema) -> Any:
     """An empty Whoosh index in memory."""
     return _PrivateRamStorage().create_index(schema)
+
+
+# -- unpickling only what errkb writes ----------------------------------------
+
+#: Every global a pickle in an errkb index names: the schema (fields, their
+#: formats and analyzers, errkb's analyzer), the segment list (W3 segments,
+#: their codec, the field-length counts), posting blocks (bytes, which
+#: protocol 2 writes as `_codecs.encode(text, "latin1")`). `tests/
+#: test_index_hardening.py` checks that errkb's index uses exactly these.
+ALLOWED_GLOBALS = frozenset({
+    ("_codecs", "encode"),
+    ("builtins", "int"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("collections", "defaultdict"),
+    ("re", "_compile"),
+    ("errkb.analysis", "ErrkbAnalyzer"),
+    ("errkb.schema", "AnalysedText"),
+    ("whoosh.analysis.analyzers", "CompositeAnalyzer"),
+    ("whoosh.analysis.filters", "LowercaseFilter"),
+    ("whoosh.analysis.filters", "StripFilter"),
+    ("whoosh.analysis.tokenizers", "IDTokenizer"),
+    ("whoosh.analysis.tokenizers", "RegexTokenizer"),
+    ("whoosh.codec.whoosh3", "W3Codec"),
+    ("whoosh.codec.whoosh3", "W3Segment"),
+    ("whoosh.fields", "ID"),
+    ("whoosh.fields", "KEYWORD"),
+    ("whoosh.fields", "STORED"),
+    ("whoosh.fields", "Schema"),
+    ("whoosh.formats", "Existence"),
+    ("whoosh.formats", "Frequency"),
+})
+#: The regular expressions errkb's schema compiles (KEYWORD's comma
+#: tokenizer): a planted one could backtrack for ever.
+ALLOWED_PATTERNS = frozenset({r"[^,]+"})
+#: What the unpickler was asked for since the set was last cleared (tests).
+loaded_globals: set[tuple[str, str]] = set()
+
+
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """`_codecs.encode`, as protocol 2 uses it for bytes, and nothing else
+    (any other codec name would make the unpickler look codecs up)."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("refused: _codecs.encode with another codec")
+    return text.encode("latin1")
+
+
+def _compile(pattern: Any, flags: Any = 0) -> Any:
+    if pattern not in ALLOWED_PATTERNS or not isinstance(flags, int):
+        raise pickle.UnpicklingError(f"refused: regular expression {str(pattern)[:40]!r}")
+    return re.compile(pattern, flags)
+
+
+_REPLACED = {("_codecs", "encode"): _latin1_encode, ("re", "_compile"): _compile}
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that builds only the allow-listed globals."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        key = (module, name)
+        loaded_globals.add(key)
+        if key not in ALLOWED_GLOBALS:
+            raise pickle.UnpicklingError(f"refused: {module}.{name} is not part of an errkb index")
+        if key in _REPLACED:
+            return _REPLACED[key]
+        found = super().find_class(module, name)
+        install_safe_unpickling()  # the import may have loaded a Whoosh module
+        return found
+
+
+def safe_loads(data: Any, **_: Any) -> Any:
+    return SafeUnpickler(io.BytesIO(data)).load()
+
+
+def safe_load(file: Any, **_: Any) -> Any:
+    return SafeUnpickler(file).load()
+
+
+class _SafePickle:
+    """Stands in for the `pickle` module in Whoosh's modules that use it by name."""
+
+    loads = staticmethod(safe_loads)
+    load = staticmethod(safe_load)
+    dumps = staticmethod(pickle.dumps)
+    dump = staticmethod(pickle.dump)
+    Unpickler = SafeUnpickler
+    Pickler = pickle.Pickler
+    PicklingError = pickle.PicklingError
+    UnpicklingError = pickle.UnpicklingError
+    HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+_RAW = {id(pickle.loads): safe_loads, id(pickle.load): safe_load, id(pickle): _SafePickle,
+        id(pickle.Unpickler): SafeUnpickler}
+_patched: set[str] = set()
+
+
+def install_safe_unpickling() -> None:
+    """Point every binding a loaded Whoosh module has to pickle's loaders at
+    the safe ones. `whoosh.compat` (where most modules import `loads` from)
+    is patched first, so modules imported later get the safe names too; the
+    rest are patched here as they appear (this is called before each index
+    is opened, and after each import the unpickler makes)."""
+    for name in [n for n in sys.modules if n.startswith("whoosh") and n not in _patched]:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            safe = _RAW.get(id(value))
+            if safe is not None:
+                setattr(module, attr, safe)
+        _patched.add(name)
+
+
+install_safe_unpickling()
+
+
+def open_index(folder: str) -> Any:
+    """Open the Whoosh index in `folder` with the safe unpickler installed."""
+    from whoosh.index import open_dir
+
+    install_safe_unpickling()
+    return open_dir(folder)
