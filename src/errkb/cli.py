@@ -347,11 +347,9 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
     if raw:
         click.echo(article.path.read_text(encoding="utf-8"), nl=False)
     elif as_html:
-        from html import escape
+        from .article_html import article_html
 
-        import markdown
-
-        click.echo(f"<h1>{escape(article.title)}</h1>\n" + markdown.markdown(article.body))
+        click.echo(article_html(article))
     elif as_json:
         emit_json(article_json(article))
     else:
