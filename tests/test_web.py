@@ -415,3 +415,27 @@ def fresh_env(monkeypatch: pytest.MonkeyPatch, fixture_kb: Path, index_dir: Path
 def test_the_factory_reads_the_cli_environment(fresh_env: None) -> None:
     client = create_app().test_client()  # what `waitress-serve --call errkb.web:create_app` does
     assert api(client, "/api/search?q=E1001")["results"][0]["id"] == "card-expired-e1001"
+
+
+def test_the_core_knows_nothing_of_the_web_and_the_web_nothing_of_the_terminal() -> None:
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "errkb"
+
+    def imports(path: Path) -> set[str]:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                found.add(("." * node.level + module).split(".")[0] if node.level == 0 else
+                          "." * node.level + module)
+        return found
+
+    web_packages = {"flask", "werkzeug", "jinja2", "markupsafe", "waitress"}
+    for path in src.glob("*.py"):
+        assert not imports(path) & web_packages, path.name
+    for path in (src / "web").glob("*.py"):
+        names = imports(path)
+        assert "click" not in names and not names & {"..cli", "..render", ".cli", ".render"}, path.name

@@ -3,6 +3,7 @@ and its log never holds the query text (pastes carry phone and card numbers)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -71,10 +72,9 @@ def test_kb_serve_answers_on_localhost_and_logs_no_query(fixture_kb: Path, index
         assert fetch(f"{url}/api/search?limit=0&q={quote(SECRET)}")[0] == 400
         assert fetch(f"{url}/articles/{quote(SECRET)}")[0] == 404
         assert fetch(f"{url}/api/search?q=" + "x" * (1024 * 1024 + 10))[0] == 414  # errkb's bound
-        try:  # past waitress's own bound on headers: refused or cut off, and the server goes on
+        # Past waitress's own bound on headers: refused or cut off, and the server goes on.
+        with contextlib.suppress(urllib.error.URLError, ConnectionError):
             assert fetch(f"{url}/api/search?q={quote(SECRET * 40000)}")[0] in (400, 413, 414, 431)
-        except (urllib.error.URLError, ConnectionError):
-            pass
         assert fetch(f"{url}/api/search?q=E1001")[0] == 200
     log = "".join(lines)
     assert "no index yet: indexed 5 articles" in log  # built before the socket opened
@@ -90,3 +90,12 @@ def test_access_log_has_paths_and_statuses_but_no_query(fixture_kb: Path, index_
     assert re.search(r"kb serve: GET /api/search 200 \d+\.\dms", log), log
     assert "GET /articles/nope 404" in log
     assert "13800138000" not in log and "%E6" not in log and "身份" not in log
+
+
+def test_workers_share_one_socket_and_stop_together(fixture_kb: Path, index_dir: Path) -> None:
+    with running_server(fixture_kb, index_dir, "--workers", "2") as (url, lines):
+        for _ in range(20):  # whichever worker takes the connection answers the same
+            status, body, _ = fetch(f"{url}/api/search?q=E1001")
+            assert status == 200 and json.loads(body)["results"][0]["id"] == "card-expired-e1001"
+    served = [line for line in lines if "Serving on" in line]
+    assert len(served) == 2 and len(set(served)) == 1, lines  # two workers, one address

@@ -525,12 +525,14 @@ def new(env: Env, article_id: str, platforms: tuple[str, ...], causes: tuple[str
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Request threads (searches take turns; the others send and receive).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes; one per core for a team (searching is CPU-bound).")
 @click.option("--recheck", default=0.0, show_default=True, type=click.FloatRange(0),
               help="Seconds a check for edited articles may be reused; 0: every request sees every edit.")
 @click.option("--access-log", is_flag=True, help="Log method, path, status and time per request (never the query).")
 @click.pass_obj
 @handle_errors
-def serve(env: Env, host: str, port: int, threads: int, recheck: float, access_log: bool) -> None:
+def serve(env: Env, host: str, port: int, threads: int, workers: int, recheck: float, access_log: bool) -> None:
     """Run the web help centre: search, articles, browse and a JSON API.
 
     Builds or updates the index first, then serves with waitress until
@@ -539,12 +541,12 @@ def serve(env: Env, host: str, port: int, threads: int, recheck: float, access_l
     \b
     Examples:
       kb serve
-      kb serve --host 0.0.0.0 --port 8080 --access-log
+      kb serve --host 0.0.0.0 --port 8080 --workers 2 --access-log
     """
     from .web.serve import serve as run_server
 
     run_server(env.kb_dir, env.index_dir, host=host, port=port, threads=threads, recheck=recheck,
-               access_log=access_log)
+               access_log=access_log, workers=workers)
 
 
 def main() -> None:
