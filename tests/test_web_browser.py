@@ -151,7 +151,8 @@ def test_paste_search_follow_copy_and_screenshots(browser: Any, fixture_kb: Path
         copy = page.locator("p.actions button.copy")
         assert copy.is_visible()  # shown by the script; hidden without it
         copy.click()
-        page.wait_for_function("document.querySelector('p.actions button.copy').textContent === 'Copied'")
+        # (a selector, not wait_for_function: the page's CSP forbids the eval that polling uses)
+        page.locator("p.actions button.copy", has_text="Copied").wait_for()
         copied = page.evaluate("navigator.clipboard.readText()")
         assert copied == page.locator("#reply-text").input_value()
         assert copied.startswith("Identity verification expired\n") and "1. Taobao: Retry the order" in copied
