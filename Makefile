@@ -57,6 +57,7 @@ eval: $(VENV)/.runtime
 
 bench: $(VENV)/.runtime
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_server.py $(BENCH_SERVER_ARGS)
 
 # Only errkb's own outputs: index generations (gen-<digits>), its pointer and
 # the pointer's temp files, the build lock; build/; tool caches; bytecode of

@@ -171,8 +171,13 @@ def test_pip_install_into_a_fresh_venv_then_kb_from_home_just_works(tmp_path: Pa
     subprocess.run([*pip, "wheel", "--no-deps", "-w", str(dist), str(sdist)], check=True, timeout=600)
     wheel = next(dist.glob("errkb-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
-        articles = [n for n in archive.namelist() if n.startswith("errkb/articles/") and n.endswith(".md")]
+        names = archive.namelist()
+    articles = [n for n in names if n.startswith("errkb/articles/") and n.endswith(".md")]
     assert len(articles) == len(list(REAL_KB.glob("*.md"))) == 20
+    web = Path(__file__).resolve().parents[1] / "src" / "errkb" / "web"
+    for folder in ("templates", "static"):  # kb serve's pages and assets ship too
+        for path in (web / folder).iterdir():
+            assert f"errkb/web/{folder}/{path.name}" in names
     subprocess.run([*pip, "install", str(wheel)], check=True, timeout=600)
     home = tmp_path / "home"
     home.mkdir()

@@ -115,6 +115,17 @@ class Article:
         """The line a front-matter key is on (the opening fence when absent)."""
         return self.key_lines.get(key, 1)
 
+    def as_json(self) -> dict[str, Any]:
+        """What `kb show --json` prints (and the web's /api/articles/<id>):
+        the front matter, with dates as ISO strings, plus sections and fixes."""
+        meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.meta.items()}
+        return {
+            **meta,
+            "path": str(self.path),
+            "sections": [{"title": s.title, "text": s.text} for s in self.sections],
+            "fixes": [fix.as_json() for fix in self.fixes],
+        }
+
     def drop_related(self, known_ids: set[str]) -> Article:
         """Forget related ids that name no article (W110): from `related` and
         from the Related section's bullets, so no output links to nothing."""

@@ -685,11 +685,9 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
         text = article.path.read_text(encoding="utf-8")
         out(clean(text) if sys.stdout.isatty() else text, nl=False)
     elif as_html:
-        from html import escape
+        from .article_html import article_html
 
-        import markdown
-
-        out(f"<h1>{escape(article.title)}</h1>\n" + markdown.markdown(article.body))
+        out(article_html(article))
     elif as_json:
         emit_json(article_json(article))
     else:
@@ -699,13 +697,7 @@ def show(env: Env, article_id: str, as_json: bool, raw: bool, as_html: bool, no_
 
 
 def article_json(article: Article) -> dict[str, Any]:
-    meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in article.meta.items()}
-    return {
-        **meta,
-        "path": str(article.path),
-        "sections": [{"title": s.title, "text": s.text} for s in article.sections],
-        "fixes": [fix.as_json() for fix in article.fixes],
-    }
+    return article.as_json()  # the core's, shared with the web API
 
 
 def edit_and_check(env: Env, path: Path) -> None:
@@ -928,6 +920,36 @@ def _stdout_to_devnull() -> None:
         os.dup2(fd, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 answers every network the machine is on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Request threads (searches take turns; the others send and receive).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes; one per core for a team (searching is CPU-bound).")
+@click.option("--recheck", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds a check for edited articles may be reused; 0: every request sees every edit.")
+@click.option("--access-log", is_flag=True, help="Log method, path, status and time per request (never the query).")
+@click.pass_obj
+@handle_errors
+def serve(env: Env, host: str, port: int, threads: int, workers: int, recheck: float, access_log: bool) -> None:
+    """Run the web help centre: search, articles, browse and a JSON API.
+
+    Builds or updates the index first, then serves with waitress until
+    Ctrl-C. Queries are never written to the log.
+
+    \b
+    Examples:
+      kb serve
+      kb serve --host 0.0.0.0 --port 8080 --workers 2 --access-log
+    """
+    from .web.serve import serve as run_server
+
+    run_server(env.kb_dir, env.index_dir, host=host, port=port, threads=threads, recheck=recheck,
+               access_log=access_log, workers=workers)
 
 
 def main() -> None:

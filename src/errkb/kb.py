@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -57,6 +58,8 @@ class KnowledgeBase:
         self._open_generation = ""
         self._scorer: Scorer | None = None  # a reader on `_scorer_index`, kept for the next query
         self._scorer_index: Any = None
+        self._in_session = False  # inside `session()`: one staleness check for all reads
+        self._session_index: Any = None
 
     def __repr__(self) -> str:
         return f"KnowledgeBase(kb_dir={self.kb_dir!s}, index_dir={self.index_dir!s})"
@@ -204,7 +207,7 @@ class KnowledgeBase:
         or only when a read reaches the damage (EOFError, zlib.error,
         struct.error, ...): either way the index built in memory takes over
         and the read is done again there."""
-        ix = self.ensure_fresh()
+        ix = self._session_fresh()
         try:
             return read(ix)
         except ErrkbError:  # the caller's problem (a refused query), not the index's
@@ -213,6 +216,7 @@ class KnowledgeBase:
             if ix is self._memory_index:
                 raise
             self.close()
+            self._session_index = None
             why = f"the index cannot be read ({exc.__class__.__name__})"
         rebuilt = self._rebuild(why)
         if rebuilt is not None:
@@ -239,6 +243,29 @@ class KnowledgeBase:
             return self._open_index
         except (IndexProblem, BuildInProgress, OSError):
             return None
+
+    @contextmanager
+    def session(self, fresh: Any = None) -> Iterator[None]:
+        """Reads inside the block share one staleness check, made at the first
+        read: a server's request that resolves an id, reads the article and
+        lists related titles pays one `stat` per article, not three. With
+        `fresh`, an index `ensure_fresh()` returned that the caller knows is
+        still fresh (a server shares one check among the requests that
+        arrived before it started), no read checks at all."""
+        self._in_session = True
+        self._session_index = fresh
+        try:
+            yield
+        finally:
+            self._in_session, self._session_index = False, None
+
+    def _session_fresh(self) -> Any:
+        if self._memory_index is None and self._session_index is not None:
+            return self._session_index
+        ix = self.ensure_fresh()
+        if self._in_session:
+            self._session_index = ix
+        return ix
 
     def search(self, text: str, *, platforms: list[str] | None = None,
                causes: list[str] | None = None, limit: int = 5) -> SearchResult:
