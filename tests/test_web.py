@@ -31,7 +31,9 @@ from test_web_html import SLIPS_PAST_CHECK, assert_harmless
 
 @pytest.fixture
 def app(fixture_kb: Path, index_dir: Path) -> Flask:
-    return create_app(fixture_kb, index_dir)
+    """A help centre where every request checks the articles (`--recheck 0`,
+    the CLI's rule), so the edit tests see every edit at once."""
+    return create_app(fixture_kb, index_dir, recheck=0)
 
 
 @pytest.fixture
@@ -403,6 +405,24 @@ def test_queued_requests_share_one_staleness_check(app: Flask, client: FlaskClie
     page(client, "/browse")
     page(client, "/browse")
     assert shared.checks == before + 1  # reused, as --recheck 60 allows
+
+
+def test_by_default_a_check_is_reused_for_ten_times_what_it_took(fixture_kb: Path, index_dir: Path) -> None:
+    from errkb.web.app import shared_kb
+    from errkb.web.shared import RECHECK_FACTOR
+
+    app = create_app(fixture_kb, index_dir)
+    client = app.test_client()
+    with app.app_context():
+        shared = shared_kb()
+    page(client, "/browse")
+    checks = shared.checks
+    shared._last_duration = 30.0 / RECHECK_FACTOR  # as if checking took long: reused for 30 s
+    page(client, "/browse")
+    assert shared.checks == checks
+    shared._last_duration = 0.0  # a check that cost nothing is made again by the next request
+    page(client, "/browse")
+    assert shared.checks == checks + 1
 
 
 @pytest.fixture

@@ -930,12 +930,14 @@ def _stdout_to_devnull() -> None:
               help="Request threads (searches take turns; the others send and receive).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes; one per core for a team (searching is CPU-bound).")
-@click.option("--recheck", default=0.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds a check for edited articles may be reused; 0: every request sees every edit.")
+@click.option("--recheck", default=None, type=click.FloatRange(0),
+              help="Seconds a check for edited articles may be reused (0: every request sees every edit; "
+                   "default: ten times what the check took).")
 @click.option("--access-log", is_flag=True, help="Log method, path, status and time per request (never the query).")
 @click.pass_obj
 @handle_errors
-def serve(env: Env, host: str, port: int, threads: int, workers: int, recheck: float, access_log: bool) -> None:
+def serve(env: Env, host: str, port: int, threads: int, workers: int, recheck: float | None,
+          access_log: bool) -> None:
     """Run the web help centre: search, articles, browse and a JSON API.
 
     Builds or updates the index first, then serves with waitress until

@@ -47,13 +47,13 @@ def create_app(kb_dir: str | Path | None = None, index_dir: str | Path | None = 
     or `kb`), searched through `index_dir` (`$ERRKB_INDEX_DIR` or `index`).
 
     `recheck`: seconds a staleness check may be reused by later requests
-    (`$ERRKB_SERVE_RECHECK`, default 0: every request sees every edit saved
-    before it). `access_log`: log method, path, status and time of each
+    (`$ERRKB_SERVE_RECHECK`; 0: every request sees every edit saved before
+    it; by default ten times as long as the check took, see `shared`). `access_log`: log method, path, status and time of each
     request (never the query string)."""
     kb = KnowledgeBase(Path(kb_dir or os.environ.get("ERRKB_KB_DIR") or "kb"),
                        Path(index_dir or os.environ.get("ERRKB_INDEX_DIR") or "index"))
-    if recheck is None:
-        recheck = float(os.environ.get("ERRKB_SERVE_RECHECK") or 0)
+    if recheck is None and os.environ.get("ERRKB_SERVE_RECHECK"):
+        recheck = float(os.environ["ERRKB_SERVE_RECHECK"])
     app = Flask(__name__)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays Chinese in the API
