@@ -416,9 +416,15 @@ class SafeUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"refused: {module}.{name} is not part of an errkb index")
         if key in _REPLACED:
             return _REPLACED[key]
-        found = super().find_class(module, name)
-        install_safe_unpickling()  # the import may have loaded a Whoosh module
+        found = _RESOLVED.get(key)
+        if found is None:  # each allowed global is imported once; posting blocks name array's every time
+            found = _RESOLVED[key] = super().find_class(module, name)
+            install_safe_unpickling()  # the import may have loaded a Whoosh module
         return found
+
+
+#: The allowed globals already imported, by (module, name).
+_RESOLVED: dict[tuple[str, str], Any] = {}
 
 
 def safe_loads(data: Any, **_: Any) -> Any:
