@@ -374,3 +374,13 @@ def test_control_character_findings_are_capped_per_file(kb_dir: Path) -> None:
     (kb_dir / "a.md").write_text(article_text("a", why="\x1b\n" * 5000), encoding="utf-8")
     found = [f for f in check_kb(kb_dir).findings if f.code == "E026"]
     assert len(found) == 11 and "4990 more line(s)" in found[-1].message
+
+
+@pytest.mark.parametrize("html", [
+    '<img src=x\nonerror="alert(1)">',  # a tag split over two lines
+    "[help](jav&#97;script:alert(1))",  # an entity-encoded script URL
+    "<script\n>alert(1)</script>",
+])
+def test_html_that_hides_from_a_line_reader_is_an_error(kb_dir: Path, html: str) -> None:
+    (kb_dir / "a.md").write_text(article_text("a", why="The bank refuses.\n" + html), encoding="utf-8")
+    assert ("a.md", 24, "E025") in findings_of(kb_dir)

@@ -9,6 +9,7 @@ article: a knowledge base with broken files is exactly what it must describe.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -80,6 +81,8 @@ _TODO = re.compile(r"\bTODO\b")
 _HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>|<!--"
                    r"|\b(?:java|vb|live)script\s*:|\bdata\s*:\s*text/html", re.I)
 _CODE_SPAN = re.compile(r"`[^`]*`")
+#: A tag left open at the end of a line (browsers read it on across the break).
+_TAG_OPEN_AT_END = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?$")
 #: C0 controls but tab and newline, DEL, and C1 (ESC starts the terminal's
 #: escape sequences, CSI U+009B its 8-bit form).
 #: Lines reported per file for E026 (the rest are counted in one more finding).
@@ -278,7 +281,8 @@ def check_html(article: Article) -> list[Finding]:
             continue
         if in_code:
             continue
-        match = _HTML.search(_CODE_SPAN.sub("", line))
+        text = _CODE_SPAN.sub("", line)
+        match = _HTML.search(text) or _HTML.search(html.unescape(text)) or _TAG_OPEN_AT_END.search(text)
         if match:
             found.append(_finding(article.path, article.body_line + offset, "E025",
                                   f"raw HTML {match.group()[:40]!r}: write it in words, or as `code`"))
