@@ -38,7 +38,7 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
-def serve(kb_dir: Path, index_dir: Path, *, host: str, port: int, threads: int, recheck: float,
+def serve(kb_dir: Path, index_dir: Path, *, host: str, port: int, threads: int, recheck: float | None,
           access_log: bool, workers: int = 1) -> None:
     """Build or update the index, then answer on host:port until interrupted."""
     from .app import create_app, shared_kb
