@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +128,25 @@ def requires_shared() -> pytest.MarkDecorator:
         not SHARED.is_dir(),
         reason=f"{SHARED} is absent (a user's clone has no ../shared); CI provides it",
     )
+
+
+def read_all(leader: int, proc: subprocess.Popen[bytes], until: bytes | None = None,
+             timeout: float = 60) -> bytes:
+    """Read the pty until the process ends (or `until` appears)."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+            if until is not None and until in b"".join(chunks):
+                break
+        elif proc.poll() is not None and until is None:
+            break
+    return b"".join(chunks)

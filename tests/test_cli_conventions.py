@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURE_KB
+from conftest import FIXTURE_KB, read_all
 from errkb.cli import cli
 from errkb.exitcodes import Exit
 
@@ -27,18 +27,10 @@ def run_on_tty(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "errkb", *args], cwd=cwd, env=full_env,
                             stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    output = read_all(leader, proc)
     proc.wait(timeout=60)
     os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
 
 
 @pytest.fixture

@@ -8,18 +8,16 @@ import json
 import os
 import pty
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURE_KB, article_text
+from conftest import FIXTURE_KB, article_text, read_all
 from errkb.article import parse_text
 from errkb.cli import cli
 from errkb.exitcodes import Exit
@@ -36,28 +34,6 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
            if not k.startswith(("ERRKB_", "NO_COLOR", "FORCE_COLOR", "PAGER", "LESS"))}
     env.update({"COLUMNS": "100", "LINES": "8", "TERM": "xterm", **extra})
     return env
-
-
-def read_all(leader: int, proc: subprocess.Popen[bytes], until: bytes | None = None,
-             timeout: float = 60) -> bytes:
-    """Read the pty until the process ends (or `until` appears)."""
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-            if until is not None and until in b"".join(chunks):
-                break
-        elif proc.poll() is not None and until is None:
-            break
-    return b"".join(chunks)
 
 
 def run_on_tty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
