@@ -194,3 +194,16 @@ def test_pip_install_into_a_fresh_venv_then_kb_from_home_just_works(tmp_path: Pa
     assert data["kb_source"] == locations.FROM_INSTALL and data["articles_on_disk"] == 20
     assert "site-packages" in data["kb_dir"]
     assert sys.executable != str(python)
+
+
+@pytest.mark.parametrize("xdg", [None, "", "   ", "/srv/xdg"])
+def test_user_folders_are_the_ones_platformdirs_gives(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+    import platformdirs
+
+    for variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        if xdg is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, xdg)
+    assert locations.user_folder("config") == platformdirs.user_config_path("errkb")
+    assert locations.user_folder("cache") == platformdirs.user_cache_path("errkb")

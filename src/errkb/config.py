@@ -49,9 +49,9 @@ def config_path() -> Path:
     explicit = os.environ.get(CONFIG_ENV)
     if explicit:
         return Path(explicit).expanduser()
-    import platformdirs
+    from .locations import user_folder
 
-    return platformdirs.user_config_path("errkb") / "config.toml"
+    return user_folder("config") / "config.toml"
 
 
 def _folder(path: Path, value: object, key: str) -> str:

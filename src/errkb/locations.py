@@ -12,7 +12,9 @@ folder never creates an `index/` there.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,15 +70,34 @@ def installed_kb() -> Path | None:
     return None
 
 
+#: Where platformdirs puts errkb's folders on XDG systems: (variable, default under ~).
+_XDG = {"config": ("XDG_CONFIG_HOME", "~/.config"), "cache": ("XDG_CACHE_HOME", "~/.cache")}
+
+
+def user_folder(kind: str) -> Path:
+    """errkb's user config or cache folder, as platformdirs gives it.
+
+    On Linux and the BSDs platformdirs follows the XDG rule ($XDG_CONFIG_HOME,
+    else ~/.config; likewise for the cache), which is computed here without
+    importing it: its import costs ~10 ms (it loads tempfile), and every
+    `kb search` looks for the config file. A test checks the two agree;
+    elsewhere platformdirs answers."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        variable, default = _XDG[kind]
+        base = os.environ.get(variable, "")
+        return Path(base if base.strip() else os.path.expanduser(default)) / "errkb"
+    import platformdirs
+
+    return platformdirs.user_config_path("errkb") if kind == "config" else platformdirs.user_cache_path("errkb")
+
+
 def cache_index_dir(kb_dir: Path) -> Path:
     """The index folder of `kb_dir` in the user's cache: readable name, plus a
     hash of the absolute path so that two knowledge bases never share one."""
-    import platformdirs
-
     absolute = kb_dir.expanduser().resolve()
     digest = hashlib.sha256(str(absolute).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", absolute.name or "kb").strip("-.") or "kb"
-    return platformdirs.user_cache_path("errkb") / "indexes" / f"{name}-{digest}"
+    return user_folder("cache") / "indexes" / f"{name}-{digest}"
 
 
 def resolve(kb_dir: str | None, kb_source: str, index_dir: str | None, index_source: str,
