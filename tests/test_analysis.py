@@ -57,12 +57,13 @@ def test_han_is_defined_once_and_excludes_the_hexagram_block() -> None:
 def test_fold_is_the_fold_table_applied_one_character_for_one() -> None:
     import random
 
-    from errkb.analysis import FOLD_TABLE, fold
+    from errkb.analysis import FOLD_TABLE, LONG_TEXT, fold
 
     rng = random.Random(7)
     pool = [*map(chr, FOLD_TABLE), "支", "付", "a", "Z", " ", "\u3001", "\uff5f", "\uff00", "🙂"]
-    for _ in range(2000):
+    for n in range(2000):  # every 20th text is long enough for the pattern path
+        size = rng.randrange(LONG_TEXT, LONG_TEXT + 600) if n % 20 == 0 else rng.randrange(0, 40)
         text = "".join(rng.choice(pool) if rng.random() < 0.7 else chr(rng.randrange(0x20, 0x3_0000))
-                       for _ in range(rng.randrange(0, 40)))
+                       for _ in range(size))
         text = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
         assert fold(text) == text.translate(FOLD_TABLE) and len(fold(text)) == len(text)

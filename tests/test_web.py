@@ -168,7 +168,9 @@ def test_unknown_article_is_a_404_page_with_the_closest_ids(client: FlaskClient)
     assert "Closest" not in page(client, "/articles/" + "x" * 5000, 404)  # bounded, still a page
 
 
-def test_article_html_on_the_page_is_sanitised(fixture_kb: Path, client: FlaskClient) -> None:
+def test_article_html_on_the_page_is_sanitised(fixture_kb: Path, client: FlaskClient,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("errkb.validate.check_html", lambda article: [])  # as if a rule missed it: sanitised anyway
     (fixture_kb / "xss-demo.md").write_text(article_text("xss-demo", what=SLIPS_PAST_CHECK), encoding="utf-8")
     html = page(client, "/articles/xss-demo")
     body, reply = html.split('<textarea id="reply-text"', 1)

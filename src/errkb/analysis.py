@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.porter import stem as _porter_stem
@@ -60,11 +61,40 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 
-def fold(text: str) -> str:
+def fold(text: str, *, once: bool = False) -> str:
     """Full-width and CJK punctuation to ASCII and Traditional Chinese to
     Simplified, one character for one (`FOLD_TABLE`). ASCII text, most of
-    every article, has nothing to fold and is not scanned."""
-    return text if text.isascii() else text.translate(FOLD_TABLE)
+    every article, has nothing to fold and is not scanned; a long text
+    replaces just the characters it must (several times faster than
+    `str.translate`, which looks every character up), a short one, such as a
+    query, is translated and spares the pattern's compilation (as is any text
+    folded `once`, a paste of any length: a search process folds only that)."""
+    if text.isascii():
+        return text
+    if once or len(text) < LONG_TEXT:
+        return text.translate(FOLD_TABLE)
+    return _foldable().sub(_fold_one, text)
+
+
+#: Texts at least this long are folded by `_foldable()`.
+LONG_TEXT = 512
+
+
+def _fold_one(match: re.Match[str]) -> str:
+    return FOLD_TABLE[ord(match.group())]
+
+
+@cache
+def _foldable() -> re.Pattern[str]:
+    """The characters `fold` changes, as a class of ranges (compiled once, ~3 ms)."""
+    ranges: list[list[int]] = []
+    for code in sorted(FOLD_TABLE):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                                    for a, b in ranges) + "]")
 
 
 def stem(word: str) -> str:
@@ -145,13 +175,13 @@ class _TermOf(dict[str, "str | None"]):
 _TERM_OF = {True: _TermOf(stemmed=True), False: _TermOf(stemmed=False)}
 
 
-def iter_tokens(text: str, *, stemmed: bool = True) -> Iterator[tuple[str, int, int]]:
+def iter_tokens(text: str, *, stemmed: bool = True, once: bool = False) -> Iterator[tuple[str, int, int]]:
     """Yield (term, start, end) for every searchable token of `text`.
 
     Bigram positions follow one another, so a run of Chinese keeps its order
     for phrase matching.
     """
-    folded = fold(text).lower()
+    folded = fold(text, once=once).lower()
     term_of = _TERM_OF[stemmed]
     for cjk, run, start in _runs(folded):
         if cjk:

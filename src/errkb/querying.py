@@ -87,10 +87,10 @@ def parse_query(text: str) -> ParsedQuery:
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
     salience: dict[str, float] = {}
-    folded = fold(text)
+    folded = fold(text, once=True)
     lowered = folded.lower()
     lines = LineWeights(folded)
-    for term, start, end in iter_tokens(text):
+    for term, start, end in iter_tokens(text, once=True):
         if term not in counts and len(counts) >= MAX_LOOKUPS:
             continue
         counts[term] += 1

@@ -39,7 +39,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def normalise(text: str) -> str:
     """Casefolded text without spaces or punctuation, for exact-message tests."""
-    return _NON_WORD.sub("", fold(text).casefold())
+    return _NON_WORD.sub("", fold(text, once=True).casefold())
 
 
 def order_fixes(fixes: tuple[Fix, ...], named: list[str]) -> tuple[Fix, ...]:
@@ -102,7 +102,7 @@ def run_search(
             matched=tuple(c.matched), exact_message=c.exact,
         ))
     top = candidates[0] if candidates else None
-    confident = top is not None and is_confident(top.score, reader.doc_count(), fold(parsed.text),
+    confident = top is not None and is_confident(top.score, reader.doc_count(), fold(parsed.text, once=True),
                                                  code_hit=top.code_hit, exact_message=top.exact)
     return replace(
         result,

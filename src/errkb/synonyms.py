@@ -63,7 +63,7 @@ class Synonyms(NamedTuple):
     def expand(self, query_terms: set[str], query_text: str) -> list[Expansion]:
         """One expansion per group that fires on the query."""
         found = []
-        folded = fold(query_text)
+        folded = fold(query_text, once=True)
         words = _words(folded)
         for group in self.groups:
             fired = [entry for entry in group if entry.fires(query_terms, folded, words)]
