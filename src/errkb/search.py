@@ -84,9 +84,7 @@ def run_search(
     pasted = normalise(parsed.text)
     codes = set(parsed.codes)
     terms_wanted = plan.searched_terms()
-    candidates = [_candidate(stored, score, plan, terms_wanted, pasted, codes) for stored, score in hits]
-    candidates = [c._replace(score=c.score * (1 + TITLE_COVER * _title_cover(c.card.title, terms_wanted, scorer)))
-                  for c in candidates]
+    candidates = [_candidate(stored, score, plan, terms_wanted, pasted, codes, scorer) for stored, score in hits]
     best = max((c.score for c in candidates), default=0.0)
     candidates = [c._replace(score=c.score + EXACT_MESSAGE_BONUS * best) if c.exact else c for c in candidates]
     # An error code in the paste names its article: it wins over everything.
@@ -123,9 +121,10 @@ class _Candidate(NamedTuple):
 
 
 def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str], pasted: str,
-               codes: set[str]) -> _Candidate:
+               codes: set[str], scorer: Scorer) -> _Candidate:
     """Score one retrieved article: BM25F scaled by how much of the query it
-    explains (a coordination factor over query terms, not over fields)."""
+    explains (a coordination factor over query terms, not over fields) and
+    by how much of its own title the query names."""
     card = ArticleCard.from_json(stored["card"])
     matched = sorted(t for t in stored["terms"].split() if t in wanted)
     evidence, total = explained(set(matched), plan)
@@ -133,7 +132,7 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card.messages))
     return _Candidate(
         card=card,
-        score=score * coverage**COORD_POWER,
+        score=score * coverage**COORD_POWER * (1 + TITLE_COVER * _title_cover(card.title, wanted, scorer)),
         matched=matched,
         code_hit=bool(codes and codes & {name for c in card.codes for name in code_names(c)}),
         exact=exact,
