@@ -23,9 +23,10 @@ SECRET = "手机号 13800138000 卡号 6222021234567890 身份信息已过期"
 
 
 @contextmanager
-def running_server(kb_dir: Path, index_dir: Path, *extra: str) -> Iterator[tuple[str, list[str]]]:
-    """`kb serve --port 0` on the fixture; yields its base URL and, once it
-    has stopped, the lines it wrote (stdout and stderr together)."""
+def running_server(kb_dir: Path, index_dir: Path, *extra: str, workers: int = 1) -> Iterator[tuple[str, list[str]]]:
+    """`kb serve --port 0` on the fixture; yields its base URL once each of
+    its `workers` has said it serves and, once it has stopped, the lines it
+    wrote (stdout and stderr together)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("ERRKB_DEBUG", None)
     proc = subprocess.Popen([str(KB), "--kb-dir", str(kb_dir), "--index-dir", str(index_dir), "serve",
@@ -36,13 +37,15 @@ def running_server(kb_dir: Path, index_dir: Path, *extra: str) -> Iterator[tuple
         assert proc.stdout is not None
         deadline = time.monotonic() + 60
         url = None
-        while url is None and time.monotonic() < deadline:
+        announced = 0
+        while announced < workers and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             lines.append(line)
             match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)", line)
-            url = match.group(1) if match else None
+            if match:
+                url, announced = match.group(1), announced + 1
         assert url is not None, "".join(lines)
         yield url, lines
     finally:
@@ -93,7 +96,7 @@ def test_access_log_has_paths_and_statuses_but_no_query(fixture_kb: Path, index_
 
 
 def test_workers_share_one_socket_and_stop_together(fixture_kb: Path, index_dir: Path) -> None:
-    with running_server(fixture_kb, index_dir, "--workers", "2") as (url, lines):
+    with running_server(fixture_kb, index_dir, "--workers", "2", workers=2) as (url, lines):
         for _ in range(20):  # whichever worker takes the connection answers the same
             status, body, _ = fetch(f"{url}/api/search?q=E1001")
             assert status == 200 and json.loads(body)["results"][0]["id"] == "card-expired-e1001"

@@ -19,6 +19,7 @@ MIN_LINES = 3
 #: The weight of a term found only on lines that do not look like a message.
 BACKGROUND_WEIGHT = 0.5
 
+
 @cache
 def _message_pattern() -> re.Pattern[str]:
     """Quoted or bracketed text, an error code, or the words error messages are

@@ -100,7 +100,7 @@ def run_search(
             matched=tuple(c.matched), exact_message=c.exact,
         ))
     top = candidates[0] if candidates else None
-    confident = top is not None and is_confident(top.score, reader.doc_count(), fold(parsed.text, once=True),
+    confident = top is not None and is_confident(top.score, reader.doc_count(), parsed.text,
                                                  code_hit=top.code_hit, exact_message=top.exact)
     return replace(
         result,
