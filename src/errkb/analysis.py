@@ -31,7 +31,7 @@ from whoosh.lang.porter import stem as _porter_stem
 from .hant import SIMPLIFIED, TRADITIONAL
 from .versions import ANALYZER_VERSION
 
-__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "all_han", "fold", "is_han", "iter_tokens", "stem", "terms"]
+__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "all_han", "fold", "is_han", "iter_folded_tokens", "iter_tokens", "stem", "terms"]
 
 #: Longer "words" are blobs (base64, hashes, a held key), never vocabulary.
 MAX_WORD_CHARS = 40
@@ -175,15 +175,20 @@ class _TermOf(dict[str, "str | None"]):
 _TERM_OF = {True: _TermOf(stemmed=True), False: _TermOf(stemmed=False)}
 
 
-def iter_tokens(text: str, *, stemmed: bool = True, once: bool = False) -> Iterator[tuple[str, int, int]]:
+def iter_tokens(text: str, *, stemmed: bool = True) -> Iterator[tuple[str, int, int]]:
     """Yield (term, start, end) for every searchable token of `text`.
 
     Bigram positions follow one another, so a run of Chinese keeps its order
     for phrase matching.
     """
-    folded = fold(text, once=once).lower()
+    return iter_folded_tokens(fold(text).lower(), stemmed=stemmed)
+
+
+def iter_folded_tokens(lowered: str, *, stemmed: bool = True) -> Iterator[tuple[str, int, int]]:
+    """`iter_tokens` of a text already folded and lowercased (a query, whose
+    folded form is kept for codes, synonyms and the exact-message test)."""
     term_of = _TERM_OF[stemmed]
-    for cjk, run, start in _runs(folded):
+    for cjk, run, start in _runs(lowered):
         if cjk:
             yield from cjk_bigrams(run, start)
         else:

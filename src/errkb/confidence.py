@@ -23,8 +23,6 @@ import math
 import re
 from functools import cache
 
-from .analysis import fold
-
 #: Evidence a first result needs when the query is about paying or a platform.
 CONFIDENT_EVIDENCE = 10.0
 #: Evidence it needs when the query names no platform and says nothing of paying.
@@ -52,10 +50,10 @@ def in_scope(folded_query: str) -> bool:
     return _scope_pattern().search(folded_query) is not None
 
 
-def is_confident(score: float, articles: int, query: str, *, code_hit: bool, exact_message: bool) -> bool:
-    """The verdict for a first result (the query is folded only when its scope decides)."""
+def is_confident(score: float, articles: int, folded_query: str, *, code_hit: bool, exact_message: bool) -> bool:
+    """The verdict for a first result on a (folded) query."""
     if code_hit or exact_message:
         return True
     found = evidence(score, articles)
     return found >= OUT_OF_SCOPE_EVIDENCE or (
-        found >= CONFIDENT_EVIDENCE and in_scope(fold(query, once=True)))
+        found >= CONFIDENT_EVIDENCE and in_scope(folded_query))

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from typing import Any, NamedTuple
 
-from .analysis import fold, iter_tokens
+from .analysis import fold, iter_folded_tokens
 from .codes import code_candidates
 from .salience import LineWeights
 from .scoring import Alternative, Clause, Scorer
@@ -70,6 +70,7 @@ class ParsedQuery(NamedTuple):
     text: str
     truncated: bool
     term_counts: Counter[str]
+    folded: str  # the text folded once (`analysis.fold`), for codes, synonyms and exact messages
     surface: dict[str, str]  # term -> a word as typed, for typo correction
     salience: dict[str, float]  # term -> the weight of the most message-like line it is on
     codes: list[str]
@@ -90,13 +91,14 @@ def parse_query(text: str) -> ParsedQuery:
     folded = fold(text, once=True)
     lowered = folded.lower()
     lines = LineWeights(folded)
-    for term, start, end in iter_tokens(text, once=True):
+    for term, start, end in iter_folded_tokens(lowered):
         if term not in counts and len(counts) >= MAX_LOOKUPS:
             continue
         counts[term] += 1
         surface.setdefault(term, lowered[start:end])
         salience[term] = max(salience.get(term, 0.0), lines.at(start))
-    return ParsedQuery(text, truncated, counts, surface, salience, code_candidates(folded), platforms_named(folded))
+    return ParsedQuery(text, truncated, counts, folded, surface, salience, code_candidates(folded),
+                       platforms_named(folded))
 
 
 class Plan:
@@ -201,7 +203,7 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
         return True
 
     typed = set(parsed.term_counts) | set(plan.weights)
-    for expansion in synonyms.expand(typed, parsed.text):
+    for expansion in synonyms.expand(typed, parsed.folded):
         group = {term: SYNONYM_WEIGHT * share for term, share in expansion.alternatives.items()
                  if term not in plan.weights and searchable(term)}
         if not group or not affordable(group):

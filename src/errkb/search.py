@@ -81,7 +81,7 @@ def run_search(
     allowed = tag_filter(scorer, platforms or [], causes or [])
     hits = [(reader.stored_fields(docnum), score)
             for docnum, score in scorer.top(clauses, max(limit, RERANK_DEPTH), allowed)]
-    pasted = normalise(parsed.text)
+    pasted = _NON_WORD.sub("", parsed.folded.casefold())  # `normalise` of the text folded once
     codes = set(parsed.codes)
     terms_wanted = plan.searched_terms()
     candidates = [_candidate(stored, score, plan, terms_wanted, pasted, codes, scorer) for stored, score in hits]
@@ -100,7 +100,7 @@ def run_search(
             matched=tuple(c.matched), exact_message=c.exact,
         ))
     top = candidates[0] if candidates else None
-    confident = top is not None and is_confident(top.score, reader.doc_count(), parsed.text,
+    confident = top is not None and is_confident(top.score, reader.doc_count(), parsed.folded,
                                                  code_hit=top.code_hit, exact_message=top.exact)
     return replace(
         result,

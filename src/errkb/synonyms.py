@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .analysis import all_han, fold, terms
+from .analysis import all_han, terms
 
 SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
 #: What separates words in a phrase test: anything but letters, digits and the apostrophe.
@@ -60,10 +60,10 @@ class Expansion(NamedTuple):
 class Synonyms(NamedTuple):
     groups: tuple[tuple[Entry, ...], ...]
 
-    def expand(self, query_terms: set[str], query_text: str) -> list[Expansion]:
-        """One expansion per group that fires on the query."""
+    def expand(self, query_terms: set[str], folded: str) -> list[Expansion]:
+        """One expansion per group that fires on the query (its terms, and its
+        text folded by `analysis.fold`)."""
         found = []
-        folded = fold(query_text, once=True)
         words = _words(folded)
         for group in self.groups:
             fired = [entry for entry in group if entry.fires(query_terms, folded, words)]
