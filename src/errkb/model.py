@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .tags import platform_names
+
 #: The keys of an article in `kb browse` listings.
 LISTING_KEYS = ("id", "title", "platforms", "causes", "path")
 
@@ -24,6 +26,11 @@ class Fix:
     platforms: tuple[str, ...]
     label: str
     line: int = field(default=0, compare=False)
+
+    @property
+    def shown_label(self) -> str:
+        """The label as written, else the names of its platforms."""
+        return self.label or platform_names(self.platforms)
 
     def as_json(self) -> dict[str, Any]:
         return {"text": self.text, "platforms": list(self.platforms), "label": self.label}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .model import ArticleCard, BrowseResult, Fix, SearchHit, SearchResult
-from .tags import PLATFORMS
+from .tags import platform_names
 from .terminal import clean, clean_line, display_width, truncate, wrap
 
 if TYPE_CHECKING:
@@ -39,10 +39,6 @@ class Painter:
 
     def __call__(self, text: str, **style: Any) -> str:
         return click.style(text, **style) if self.color else text
-
-
-def platform_names(slugs: Sequence[str]) -> str:
-    return ", ".join(PLATFORMS.get(s, s) for s in slugs)
 
 
 def paint_lines(text: str, paint: Painter, **style: Any) -> str:
@@ -135,7 +131,7 @@ def highlight(text: str, spans: Sequence[tuple[int, int]], paint: Painter) -> st
 
 
 def fix_text(fix: Fix, paint: Painter) -> str:
-    label = fix.label or platform_names(fix.platforms)
+    label = fix.shown_label
     body = inline(fix.text, paint)
     return f"{paint(clean(label) + ':', bold=True)} {body}" if label else body
 

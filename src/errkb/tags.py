@@ -7,6 +7,8 @@ documentation all read the same list. Adding a cause means adding it here
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 #: Platform slug -> the name people know it by (used as the fix label too).
 PLATFORMS: dict[str, str] = {
     "taobao": "Taobao",
@@ -34,6 +36,11 @@ CAUSES: dict[str, str] = {
     "support": "reaching the help centre or a person",
     "workaround": "paying another way when the card keeps failing",
 }
+
+def platform_names(slugs: Iterable[str]) -> str:
+    """Platform slugs as people read them: "Alipay, Alibaba.com"."""
+    return ", ".join(PLATFORMS.get(s, s) for s in slugs)
+
 
 #: The label a fix carries when it applies wherever the article applies.
 ALL_PLATFORMS_LABEL = "All platforms"

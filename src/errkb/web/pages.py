@@ -13,10 +13,10 @@ from markupsafe import Markup
 
 from ..article_html import inline_html, markdown_html
 from ..search import order_fixes
-from ..tags import CAUSES, PLATFORMS
+from ..tags import CAUSES, PLATFORMS, platform_names
 from .app import shared_kb
 from .params import search_params, tags
-from .present import SHOWN_FIXES, fix_label, highlight, is_url, platform_names, reply_text
+from .present import SHOWN_FIXES, highlight, is_url, reply_text
 
 pages = Blueprint("pages", __name__)
 
@@ -24,7 +24,7 @@ pages = Blueprint("pages", __name__)
 @pages.app_context_processor
 def helpers() -> dict[str, object]:
     return {"PLATFORMS": PLATFORMS, "CAUSES": CAUSES, "platform_names": platform_names,
-            "fix_label": fix_label, "highlight": highlight, "SHOWN_FIXES": SHOWN_FIXES,
+            "highlight": highlight, "SHOWN_FIXES": SHOWN_FIXES,
             "inline": lambda text: Markup(inline_html(text))}
 
 

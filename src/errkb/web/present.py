@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from ..article import section_plain_text
-from ..tags import PLATFORMS
 
 if TYPE_CHECKING:
     from ..article import Article
@@ -33,14 +32,6 @@ def highlight(text: str, spans: Sequence[Sequence[int]]) -> Markup:
     return Markup("").join(out)
 
 
-def platform_names(slugs: Sequence[str]) -> str:
-    return ", ".join(PLATFORMS.get(s, s) for s in slugs)
-
-
-def fix_label(fix: Fix) -> str:
-    return fix.label or platform_names(fix.platforms)
-
-
 def is_url(source: str) -> bool:
     return source.startswith("https://")
 
@@ -56,7 +47,7 @@ def reply_text(article: Article, fixes: Sequence[Fix]) -> str:
     if fixes:
         lines = ["What to try:"]
         for number, fix in enumerate(fixes, start=1):
-            label = fix_label(fix)
+            label = fix.shown_label
             text = _plain(fix.text)
             lines.append(f"{number}. {label}: {text}" if label else f"{number}. {text}")
         parts.append("\n".join(lines))
