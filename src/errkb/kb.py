@@ -188,7 +188,7 @@ class KnowledgeBase:
             "index_format": INDEX_FORMAT,
             "kb_dir": str(self.kb_dir.resolve()),
             "index_dir": str(self.index_dir.resolve()),
-            "articles_on_disk": len(list(self.kb_dir.glob("*.md"))) if self.kb_dir.is_dir() else None,
+            "articles_on_disk": len(scan(self.kb_dir)[0]) if self.kb_dir.is_dir() else None,  # what a build reads
             "index": None if pointer is None else {
                 "generation": pointer.generation,
                 "articles": pointer.articles,
