@@ -186,3 +186,34 @@ def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
 
 def test_postings_and_lengths_read_by_the_seam_are_whoosh_s(reader: Any) -> None:
     assert_postings_read_as_whoosh_reads_them(reader)
+
+
+def test_a_scorer_answers_again_from_its_kept_postings_as_whoosh_scores(
+        reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb import scoring
+
+    monkeypatch.setattr(scoring, "CACHE_MIN_POSTINGS", 1)
+    terms = [("title", "card", 3.0), ("body", "card", 1.0), ("body", "declined", 0.5), ("title", "declined", 2.0)]
+    expected = whoosh_scores(reader, q.Or([q.Term(f, t, boost=b) for f, t, b in terms]))
+    scorer = Scorer(reader)
+    clauses = [Clause([Alternative(*t)]) for t in terms]
+    first = scorer.top(clauses, 100)
+    assert scorer._scored  # kept
+    monkeypatch.setattr(scoring, "posting_blocks", None)  # a second answer must not read postings
+    again = scorer.top(clauses, 100)
+    reboosted = scorer.top([Clause([Alternative(f, t, b * 2)]) for f, t, b in terms], 100)
+    assert again == first
+    assert {reader.stored_fields(d)["id"]: s for d, s in again} == pytest.approx(expected)
+    assert dict(reboosted) == pytest.approx({d: 2 * s for d, s in first})
+
+
+def test_kept_postings_stay_within_their_bound(reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb import scoring
+
+    monkeypatch.setattr(scoring, "CACHE_MIN_POSTINGS", 1)
+    monkeypatch.setattr(scoring, "CACHE_POSTINGS", 4)
+    scorer = Scorer(reader)
+    for field, term in [("body", "card"), ("body", "declined"), ("title", "card"), ("body", "passport")]:
+        scorer.top([Clause([Alternative(field, term, 1.0)])], 10)
+        assert scorer._scored_size == sum(len(docs) for docs, _ in scorer._scored.values()) <= 4
+    assert ("body", "passport") in scorer._scored  # the most recent stays

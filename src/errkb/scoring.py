@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -29,6 +30,13 @@ from .whoosh_seam import doc_frequency, length_bytes, posting_blocks
 #: matter little (measured with `make eval`).
 BM25_B = 0.75
 BM25_K1 = 1.2
+
+#: Scored postings a scorer keeps between queries, at most (12 bytes each:
+#: ~6 MB). A server answers the same common words again and again; decoding
+#: a term's posting blocks costs more than scoring them. Terms with fewer
+#: postings than `CACHE_MIN_POSTINGS` are cheap to read again and not kept.
+CACHE_POSTINGS = 500_000
+CACHE_MIN_POSTINGS = 64
 
 
 class Alternative(NamedTuple):
@@ -63,6 +71,10 @@ class Scorer:
         self.doc_count_all = max(int(reader.doc_count_all()), 1)
         self._norms: dict[str, list[float]] = {}
         self._frequencies: dict[tuple[str, str], list[int]] = {}
+        # (field, term) -> live documents and tf / (tf + norm): the boost and
+        # the idf are applied per query. Least recently used first.
+        self._scored: dict[tuple[str, str], tuple[array[int], array[float]]] = {}
+        self._scored_size = 0
 
     def _norm_table(self, field: str) -> list[float]:
         """K1 * (1 - B + B * length / average length), for each length byte."""
@@ -91,14 +103,25 @@ class Scorer:
         """Whoosh's idf."""
         return math.log(self.doc_count_all / (self.doc_frequency(field, term) + 1)) + 1
 
-    def scores(self, alternative: Alternative) -> tuple[list[int], list[float]]:
+    def scores(self, alternative: Alternative) -> tuple[Sequence[int], list[float]]:
         """Live documents holding a (field, term), and their BM25 scores."""
         field, term, boost = alternative
-        docs: list[int] = []
-        scores: list[float] = []
         if not self.doc_frequency(field, term):
-            return docs, scores
+            return [], []
         factor = self.idf(field, term) * boost * (BM25_K1 + 1)
+        docs, parts = self._saturated(field, term)
+        return docs, [factor * part for part in parts]
+
+    def _saturated(self, field: str, term: str) -> tuple[Sequence[int], Sequence[float]]:
+        """Live documents holding a (field, term) and tf / (tf + norm) for
+        each: BM25's per-document part, the same for every query."""
+        key = (field, term)
+        kept = self._scored.pop(key, None)
+        if kept is not None:
+            self._scored[key] = kept  # most recently used now
+            return kept
+        docs: list[int] = []
+        parts: list[float] = []
         norms = self._norm_table(field)
         for (segment, base, deleted, lengths), df in zip(self.segments, self.frequencies(field, term), strict=True):
             if not df:
@@ -111,8 +134,17 @@ class Scorer:
                     pairs = [(d, tf) for d, tf in zip(ids, weights, strict=True) if d not in deleted]
                     ids, weights = [d for d, _ in pairs], [tf for _, tf in pairs]
                 docs.extend([base + d for d in ids] if base else ids)
-                scores.extend([factor * tf / (tf + norms[length[d]]) for d, tf in zip(ids, weights, strict=True)])
-        return docs, scores
+                parts.extend([tf / (tf + norms[length[d]]) for d, tf in zip(ids, weights, strict=True)])
+        if CACHE_MIN_POSTINGS <= len(docs) <= CACHE_POSTINGS:
+            self._keep(key, (array("i", docs), array("d", parts)))
+        return docs, parts
+
+    def _keep(self, key: tuple[str, str], scored: tuple[array[int], array[float]]) -> None:
+        self._scored[key] = scored
+        self._scored_size += len(scored[0])
+        while self._scored_size > CACHE_POSTINGS:
+            oldest = next(iter(self._scored))
+            self._scored_size -= len(self._scored.pop(oldest)[0])
 
     def docs_with(self, field: str, values: Iterable[str]) -> set[int]:
         """Live documents holding any of `values` in `field` (a tag filter)."""
