@@ -4,6 +4,8 @@ Sets, side by side:
 - dev      ../shared/eval/dev.jsonl (40 queries; absent in a user's clone)
 - tuning   eval/tuning.jsonl  — half of the blind queries; the only ones tuned on
 - heldout  eval/heldout.jsonl — the other half; looked at only to report
+- tuning-api, heldout-api  eval/{tuning,heldout}-api.jsonl — a later blind
+  batch of pasted API responses and log lines, split the same way
 Off-topic (should come back "not confident"): eval/offtopic.txt (errkb's own),
 eval/offtopic-tuning.jsonl, eval/offtopic-heldout.jsonl.
 Traditional Chinese: the queries of each set that carry a `q_hant` variant,
@@ -47,13 +49,15 @@ GRADED = {
     "dev": ROOT.parent / "shared" / "eval" / "dev.jsonl",
     "tuning": EVAL / "tuning.jsonl",
     "heldout": EVAL / "heldout.jsonl",
+    "tuning-api": EVAL / "tuning-api.jsonl",
+    "heldout-api": EVAL / "heldout-api.jsonl",
 }
 OFFTOPIC = {
     "own": EVAL / "offtopic.txt",
     "tuning": EVAL / "offtopic-tuning.jsonl",
     "heldout": EVAL / "offtopic-heldout.jsonl",
 }
-HELD_OUT = {"heldout"}
+HELD_OUT = {"heldout", "heldout-api"}
 METRICS = ("hit@1", "R@3", "MRR", "nDCG@5", "no_result", "confident")
 
 

@@ -7,6 +7,12 @@ Run once; the halves are committed and never re-split (a re-split would leak
 held-out queries into tuning).
 
     python scripts/split_blind.py DIR   # DIR holds batch-N.jsonl and offtopic-N.jsonl
+
+A batch written later (one kind, say `batch-api.jsonl`) is split the same
+way into its own pair, eval/tuning-api.jsonl and eval/heldout-api.jsonl,
+leaving the first split as it is:
+
+    python scripts/split_blind.py --added DIR/batch-api.jsonl
 """
 
 from __future__ import annotations
@@ -40,7 +46,21 @@ def write(path: Path, rows: list[dict[str, object]]) -> None:
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
 
 
+def split_added(path: Path) -> None:
+    name = path.stem.split("-", 1)[1]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for number, row in enumerate(rows, 1):
+        row["id"] = f"b{name}-{number:03d}"
+    tuning, heldout = halves(rows, random.Random(f"{SEED}:{name}"))
+    for half, chosen in (("tuning", tuning), ("heldout", heldout)):
+        write(EVAL / f"{half}-{name}.jsonl", chosen)
+        print(f"{half}-{name}: {len(chosen)}", file=sys.stderr)
+
+
 def main() -> int:
+    if sys.argv[1] == "--added":
+        split_added(Path(sys.argv[2]))
+        return 0
     source = Path(sys.argv[1])
     rng = random.Random(SEED)
     out: dict[str, list[dict[str, object]]] = defaultdict(list)
