@@ -409,11 +409,11 @@ def test_queued_requests_share_one_staleness_check(app: Flask, client: FlaskClie
     assert shared.checks == before + 1  # reused, as --recheck 60 allows
 
 
-def test_by_default_a_check_is_reused_for_ten_times_what_it_took(fixture_kb: Path, index_dir: Path) -> None:
+def test_unwatched_a_check_is_reused_for_ten_times_what_it_took(fixture_kb: Path, index_dir: Path) -> None:
     from errkb.web.app import shared_kb
     from errkb.web.shared import RECHECK_FACTOR
 
-    app = create_app(fixture_kb, index_dir)
+    app = create_app(fixture_kb, index_dir, watched=False)
     client = app.test_client()
     with app.app_context():
         shared = shared_kb()

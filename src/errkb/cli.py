@@ -932,7 +932,7 @@ def _stdout_to_devnull() -> None:
               help="Server processes; one per core for a team (searching is CPU-bound).")
 @click.option("--recheck", default=None, type=click.FloatRange(0),
               help="Seconds a check for edited articles may be reused (0: every request sees every edit; "
-                   "default: ten times what the check took).")
+                   "default: check when the kernel reports a change, else reuse for ten times what the check took).")
 @click.option("--access-log", is_flag=True, help="Log method, path, status and time per request (never the query).")
 @click.pass_obj
 @handle_errors

@@ -53,6 +53,7 @@ class KnowledgeBase:
         self.index_dir = Path(index_dir)
         #: What reads did behind the scenes (built, updated, fell back), for stderr.
         self.notes: list[str] = []
+        self.current = False  # see `ensure_fresh`
         self._memory_index: Any = None
         self._open_index: Any = None  # the Whoosh index last opened, and its generation
         self._open_generation = ""
@@ -94,7 +95,10 @@ class KnowledgeBase:
 
         Builds or updates it when needed; never fails for a problem a read can
         work around (another build running, a read-only or damaged folder).
+        `current` says afterwards whether the index answers for the articles
+        as they are now (False: an older index or one built in memory).
         """
+        self.current = False
         if self._memory_index is not None:
             return self._memory_index
         files, _ = scan(self.kb_dir)
@@ -113,9 +117,11 @@ class KnowledgeBase:
         if usable and pointer is not None and pointer.fingerprint == current and not any_racy(
                 files, pointer.started_ns):
             if self._open_index is not None and self._open_generation == pointer.generation:
+                self.current = True
                 return self._open_index  # same process, nothing changed: reuse
             try:
                 self._open_index, self._open_generation = self._open(), pointer.generation
+                self.current = True
                 return self._open_index
             except IndexProblem as problem:
                 why = f"{problem}; rebuilding"
@@ -131,10 +137,12 @@ class KnowledgeBase:
             why = "articles changed since the last build"
         from .indexer import update_index
 
+        updated = False
         try:
             report = update_index(self.kb_dir, self.index_dir, full=not usable,
                                   wait=0.0 if usable else FIRST_BUILD_WAIT, discard=discard)
             self._note_build(why, report)
+            updated = True
         except BuildInProgress:
             if not usable:
                 return self._fallback("another build is running and no finished index exists")
@@ -144,9 +152,11 @@ class KnowledgeBase:
                 return self._fallback(str(problem))
             self._note(f"cannot update the index ({problem}); answering from the index as it was")
         try:
-            return self._open()
+            opened = self._open()
         except IndexProblem as problem:
             return self._fallback(str(problem))
+        self.current = updated
+        return opened
 
     def _open(self) -> Any:
         """Open the published generation (checked: see `store.open_generation`);

@@ -42,14 +42,16 @@ SECURITY_HEADERS = {
 
 
 def create_app(kb_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
-               recheck: float | None = None, access_log: bool = False) -> Flask:
+               recheck: float | None = None, access_log: bool = False, watched: bool = True) -> Flask:
     """The help centre for the articles in `kb_dir` (default `$ERRKB_KB_DIR`
     or `kb`), searched through `index_dir` (`$ERRKB_INDEX_DIR` or `index`).
 
     `recheck`: seconds a staleness check may be reused by later requests
     (`$ERRKB_SERVE_RECHECK`; 0: every request sees every edit saved before
-    it; by default ten times as long as the check took, see `shared`). `access_log`: log method, path, status and time of each
-    request (never the query string)."""
+    it; by default only after the kernel reported a change in the folders,
+    see `shared`). `watched=False`: never ask the kernel, reuse a check for
+    ten times what it took. `access_log`: log method, path, status and time
+    of each request (never the query string)."""
     kb = KnowledgeBase(Path(kb_dir or os.environ.get("ERRKB_KB_DIR") or "kb"),
                        Path(index_dir or os.environ.get("ERRKB_INDEX_DIR") or "index"))
     if recheck is None and os.environ.get("ERRKB_SERVE_RECHECK"):
@@ -58,7 +60,7 @@ def create_app(kb_dir: str | Path | None = None, index_dir: str | Path | None = 
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays Chinese in the API
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the CLI's key order
-    app.extensions["errkb"] = SharedKB(kb, recheck)
+    app.extensions["errkb"] = SharedKB(kb, recheck, watched=watched)
 
     from .api import api
     from .pages import pages
