@@ -813,26 +813,25 @@ def info(env: Env, as_json: bool) -> None:
       kb info
       ERRKB_INDEX_DIR=/tmp/ix kb info --json
     """
-    data = env.kb().info()
+    info = env.kb().info()
     where = env.locations
     config = env.config
-    data.update({"kb_source": where.kb_source, "index_source": where.index_source,
-                 "config_file": str(config.path) if config else None,
-                 "config_found": bool(config and config.exists)})
     if as_json:
-        emit_json(data)
+        emit_json({**info.as_json(), "kb_source": where.kb_source, "index_source": where.index_source,
+                   "config_file": str(config.path) if config else None,
+                   "config_found": bool(config and config.exists)})
         return
-    count = data["articles_on_disk"]
+    count = info.articles_on_disk
     files = f"{count} files" if count is not None else "folder not found"
     lines = [VERSION_TEXT,
-             f"articles: {data['kb_dir']} ({files}; from {where.kb_source})",
-             f"index:    {data['index_dir']} (from {where.index_source})"]
-    index = data["index"]
+             f"articles: {info.kb_dir} ({files}; from {where.kb_source})",
+             f"index:    {info.index_dir} (from {where.index_source})"]
+    index = info.index
     if index is not None:
-        lines.append(f"          {index['articles']} articles, built {index['built_at']} "
-                     f"({index['age_seconds']}s ago), {index['generation']}")
+        lines.append(f"          {index.articles} articles, built {index.built_at} "
+                     f"({index.age_seconds}s ago), {index.generation}")
     else:
-        lines.append(f"          {data['index_problem'] or 'not built yet (kb index, or any search, builds it)'}")
+        lines.append(f"          {info.index_problem or 'not built yet (kb index, or any search, builds it)'}")
     if config is not None:
         state = "read" if config.exists else "not present; see the README for its keys"
         lines.append(f"config:   {config.path} ({state})")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, RACY_WINDOW_NS, any_racy, fingerprint, scan
-from .model import ArticleCard, BrowseResult
+from .model import ArticleCard, BrowseResult, IndexStatus, KnowledgeBaseInfo
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
@@ -182,7 +182,7 @@ class KnowledgeBase:
             self._note(f"{len({f.path for f in errors})} invalid article(s) left out; run `kb check`")
         return self._memory_index
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> KnowledgeBaseInfo:
         """Where the articles and the index are, the index's age and size,
         versions (what `kb info` prints)."""
         from . import __version__
@@ -192,23 +192,23 @@ class KnowledgeBase:
             pointer, problem = store.read_pointer(self.index_dir), None
         except IndexProblem as exc:
             pointer, problem = None, str(exc)
-        return {
-            "errkb_version": __version__,
-            "article_format": ARTICLE_FORMAT,
-            "index_format": INDEX_FORMAT,
-            "kb_dir": str(self.kb_dir.resolve()),
-            "index_dir": str(self.index_dir.resolve()),
-            "articles_on_disk": len(scan(self.kb_dir)[0]) if self.kb_dir.is_dir() else None,  # what a build reads
-            "index": None if pointer is None else {
-                "generation": pointer.generation,
-                "articles": pointer.articles,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
-                "age_seconds": round(time.time() - pointer.built_at),
-                "errkb_version": pointer.errkb_version,
-                "index_format": pointer.schema_version,
-            },
-            "index_problem": problem,
-        }
+        return KnowledgeBaseInfo(
+            errkb_version=__version__,
+            article_format=ARTICLE_FORMAT,
+            index_format=INDEX_FORMAT,
+            kb_dir=str(self.kb_dir.resolve()),
+            index_dir=str(self.index_dir.resolve()),
+            articles_on_disk=len(scan(self.kb_dir)[0]) if self.kb_dir.is_dir() else None,  # what a build reads
+            index=None if pointer is None else IndexStatus(
+                generation=pointer.generation,
+                articles=pointer.articles,
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pointer.built_at)),
+                age_seconds=round(time.time() - pointer.built_at),
+                errkb_version=pointer.errkb_version,
+                index_format=pointer.schema_version,
+            ),
+            index_problem=problem,
+        )
 
     # -- reading ------------------------------------------------------------
 

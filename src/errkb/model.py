@@ -159,3 +159,42 @@ class BrowseResult:
             "articles": self.listing(),
             "counts": {"platforms": self.platform_counts, "causes": self.cause_counts},
         }
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """The published index, as its pointer describes it."""
+
+    generation: str
+    articles: int
+    built_at: str  # UTC, ISO 8601
+    age_seconds: int
+    errkb_version: str
+    index_format: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"generation": self.generation, "articles": self.articles, "built_at": self.built_at,
+                "age_seconds": self.age_seconds, "errkb_version": self.errkb_version,
+                "index_format": self.index_format}
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseInfo:
+    """Where the articles and the index are, the index's state, versions
+    (what `kb info` prints)."""
+
+    errkb_version: str
+    article_format: int
+    index_format: str
+    kb_dir: str
+    index_dir: str
+    articles_on_disk: int | None  # None: the folder is missing
+    index: IndexStatus | None  # None: not built yet, or unreadable (`index_problem`)
+    index_problem: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"errkb_version": self.errkb_version, "article_format": self.article_format,
+                "index_format": self.index_format, "kb_dir": self.kb_dir, "index_dir": self.index_dir,
+                "articles_on_disk": self.articles_on_disk,
+                "index": None if self.index is None else self.index.as_json(),
+                "index_problem": self.index_problem}
