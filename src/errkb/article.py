@@ -439,13 +439,19 @@ def section_plain_text(markdown_text: str) -> str:
     if len(parts) % 2 == 0:  # an unclosed fence stays as text
         parts[-2:] = ["```".join(parts[-2:])]
     text = " ".join(parts[0::2])
-    text = _LINK.sub(r"\1", text)
+    if "](" in text:  # every link has it; most sections have no link
+        text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
-    text = _LIST_MARKER.sub("", text)
-    return _HEADING_MARKER.sub("", text)
+    # Line starts are found as "\n" (a literal the regex engine skips to)
+    # rather than as `^` in multi-line mode (tried at every character): the
+    # text gets a leading "\n" for its first line, taken off at the end. No
+    # marker spans a line break, so the two find the same markers.
+    text = _LIST_MARKER.sub("\n", "\n" + text)
+    return _HEADING_MARKER.sub("\n", text)[1:]
 
 
 _LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|`")
-_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M)
-_HEADING_MARKER = re.compile(r"^#+[ \t]*", re.M)
+#: A list marker or heading marker at a line's start, the "\n" before it included.
+_LIST_MARKER = re.compile(r"\n[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
+_HEADING_MARKER = re.compile(r"\n#+[ \t]*")
