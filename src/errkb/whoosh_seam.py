@@ -37,7 +37,8 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, pairwise
+from itertools import accumulate
+from operator import sub
 from pickle import dumps
 from typing import Any
 
@@ -160,9 +161,10 @@ Block = tuple[Sequence[int], "array[float]", float, Any, Sequence[bytes]]
 
 def _minified(stored: array[float]) -> Any:
     """W3's block weights: None when all 1, one number when all equal."""
-    if all(w == 1.0 for w in stored):
+    size = len(stored)  # counted in C: a generator here is a Python step per posting
+    if stored.count(1.0) == size:
         return None
-    return stored[0] if all(w == stored[0] for w in stored) else tuple(stored)
+    return stored[0] if stored.count(stored[0]) == size else tuple(stored)
 
 
 def _blocks(postings: Postings, limit: int) -> Iterator[Block]:
@@ -258,7 +260,7 @@ def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
             mini_values = None
         else:
             mini_values = b"".join(values)
-        gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
+        gaps = (ids[0], *map(sub, ids[1:], ids)) if len(ids) > 1 else (ids[0],)
         data = dumps((gaps, mini_weights, mini_values), 2)
         if compression:
             data = zlib.compress(data, compression)
