@@ -263,6 +263,51 @@ def _first_bad_scalar(loader: Any, node: Any) -> Any:
     return node
 
 
+_STR_TAG, _SEQ_TAG, _MAP_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+def _construct(loader: Any, root: Any) -> Any:
+    """What `loader.construct_object(root, deep=True)` makes of a node, with
+    the text, lists and mappings of text keys that front matter is made of
+    built here: PyYAML constructs each node through several Python calls
+    (most of parsing an article). Every other node (a number, a date, a
+    merge key, a mapping keyed by a list) is the loader's to construct, in
+    the same document order, so its value or its error is the loader's own.
+    Iterative: a node's children are taken off a stack, first child first."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    kind = type(root)
+    if kind is ScalarNode and root.tag == _STR_TAG:  # most values: a text, or a list of texts
+        return root.value
+    if kind is SequenceNode and root.tag == _SEQ_TAG:
+        texts = [item.value for item in root.value if type(item) is ScalarNode and item.tag == _STR_TAG]
+        if len(texts) == len(root.value):
+            return texts
+    top: list[Any] = []
+    # (node, the list or dict it goes in, its key in that dict or None for a list)
+    stack: list[tuple[Any, Any, Any]] = [(root, top, None)]
+    while stack:
+        node, into, key = stack.pop()
+        kind, tag = type(node), node.tag
+        value: Any
+        if kind is ScalarNode and tag == _STR_TAG:
+            value = node.value
+        elif kind is SequenceNode and tag == _SEQ_TAG:
+            value = []
+            stack.extend((child, value, None) for child in reversed(node.value))
+        elif kind is MappingNode and tag == _MAP_TAG and all(
+                type(k) is ScalarNode and k.tag == _STR_TAG for k, _ in node.value):
+            value = {}
+            stack.extend((v, value, k.value) for k, v in reversed(node.value))
+        else:
+            value = loader.construct_object(node, deep=True)
+        if key is None:
+            into.append(value)
+        else:
+            into[key] = value
+    return top[0]
+
+
 def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse YAML safely and note the line of each top-level key.
 
@@ -291,10 +336,10 @@ def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str
             for key_node, value_node in node.value:
                 target = key_node
                 try:
-                    key = loader.construct_object(key_node, deep=True)
+                    key = _construct(loader, key_node)
                     hash(key)
                     target = value_node
-                    data[key] = loader.construct_object(value_node, deep=True)
+                    data[key] = _construct(loader, value_node)
                 except yaml.MarkedYAMLError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - ValueError, OverflowError, ... from a scalar

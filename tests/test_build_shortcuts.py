@@ -1,0 +1,136 @@
+"""The build's faster paths give exactly what the plain ones give: the YAML
+constructor (`article._construct`) what PyYAML's constructs, and
+`section_plain_text` what its line-anchored patterns made."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURE_KB, REAL_KB
+from errkb import article
+from errkb.article import load_front_matter, section_plain_text
+from errkb.errors import ArticleError
+from test_fuzz_articles import hostile_articles
+
+SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def typed(value: Any) -> Any:
+    """`value` with every item's type beside it (True == 1, 1 == 1.0 in Python)."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def outcome(source: str) -> Any:
+    try:
+        meta, lines = load_front_matter(Path("kb/x.md"), source)
+    except ArticleError as exc:
+        return ("error", exc.line, exc.code, exc.message)
+    return ("ok", typed(meta), lines)
+
+
+def loader_outcome(source: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """What `load_front_matter` gives with PyYAML constructing every node."""
+    with monkeypatch.context() as patched:
+        patched.setattr(article, "_construct", lambda loader, node: loader.construct_object(node, deep=True))
+        return outcome(source)
+
+
+SCALARS = st.sampled_from([
+    "x", "'quoted'", '"double"', "2026-11-01", "2026-02-30", "2026-11-01 10:00:00", "12", "0x1f", "1_000",
+    "3.5", ".inf", "-.nan", "1e3", "true", "no", "Off", "null", "~", "", "'2026-11-01'", "'12'",
+    "中文", "ＡＢＣ", "a: b", "'a: b'", "=", "<<", "- x", "9" * 400, "!!str 3", "! plain",
+])
+KEYS = st.sampled_from(["id", "title", "12", "true", "null", "2026-01-01", "=", "<<", "'<<'", "? [a, b]",
+                        "'k'", "k", "k"])
+
+
+def block(depth: int) -> st.SearchStrategy[str]:
+    """A YAML value in block style (or flow, inside), indented for `depth`."""
+    pad = "  " * depth
+    leaf = SCALARS | st.lists(SCALARS, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]") | \
+        st.lists(st.tuples(KEYS, SCALARS), max_size=3).map(
+            lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
+    if depth >= 3:
+        return leaf
+    inner = block(depth + 1)
+    seq = st.lists(inner, min_size=1, max_size=3).map(
+        lambda items: "".join(f"\n{pad}  - {item}" for item in items))
+    mapping = st.lists(st.tuples(KEYS, inner), min_size=1, max_size=3).map(
+        lambda pairs: "".join(f"\n{pad}  {k}: {v}" for k, v in pairs))
+    return leaf | seq | mapping
+
+
+FRONT_MATTER = st.lists(st.tuples(KEYS, block(0)), min_size=0, max_size=5).map(
+    lambda pairs: "\n".join(f"{k}: {v}" for k, v in pairs))
+
+
+@SETTINGS
+@given(FRONT_MATTER)
+def test_front_matter_constructed_as_pyyaml_constructs_it(source: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert outcome(source) == loader_outcome(source, monkeypatch)
+
+
+@SETTINGS
+@given(hostile_articles())
+def test_hostile_front_matter_constructed_as_pyyaml_constructs_it(raw: bytes) -> None:
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
+    parts = text.split("\n---\n", 1)
+    source = parts[0].removeprefix("---\n")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert outcome(source) == loader_outcome(source, monkeypatch)
+
+
+def test_articles_constructed_as_pyyaml_constructs_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in [*sorted(FIXTURE_KB.glob("*.md")), *sorted(REAL_KB.glob("*.md"))]:
+        source = path.read_text(encoding="utf-8").split("\n---\n", 1)[0].removeprefix("---\n")
+        assert outcome(source) == loader_outcome(source, monkeypatch), path
+
+
+# -- section_plain_text ------------------------------------------------------------------------
+
+_OLD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_OLD_EMPHASIS = re.compile(r"\*\*|__|`")
+_OLD_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M)
+_OLD_HEADING_MARKER = re.compile(r"^#+[ \t]*", re.M)
+
+
+def old_section_plain_text(markdown_text: str) -> str:
+    """`section_plain_text` as it was written first, with `^` in multi-line mode."""
+    parts = markdown_text.split("```")
+    if len(parts) % 2 == 0:
+        parts[-2:] = ["```".join(parts[-2:])]
+    text = " ".join(parts[0::2])
+    text = _OLD_LINK.sub(r"\1", text)
+    text = _OLD_EMPHASIS.sub("", text)
+    text = _OLD_LIST_MARKER.sub("", text)
+    return _OLD_HEADING_MARKER.sub("", text)
+
+
+MARKDOWN = st.lists(st.sampled_from([
+    "\n", " ", "\t", "-", "*", "+", "1", "12", ".", ")", "#", "##", "[", "]", "(", ")", "![", "](", "`", "```",
+    "**", "__", "_", "word", "中文", "٣", "\r", "\u2028", "\x85", "  - ", "1. ", "# ", "\n\n",
+]), max_size=60).map("".join)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(MARKDOWN)
+def test_plain_text_as_the_multiline_patterns_made_it(text: str) -> None:
+    assert section_plain_text(text) == old_section_plain_text(text)
+
+
+def test_plain_text_of_real_articles_unchanged() -> None:
+    for path in [*sorted(FIXTURE_KB.glob("*.md")), *sorted(REAL_KB.glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        assert section_plain_text(text) == old_section_plain_text(text), path
