@@ -1,10 +1,12 @@
 """The build's faster paths give exactly what the plain ones give: the YAML
-constructor (`article._construct`) what PyYAML's constructs, and
-`section_plain_text` what its line-anchored patterns made."""
+constructor (`article._construct`) what PyYAML's constructs,
+`section_plain_text` what its line-anchored patterns made, and terms counted
+from words found once (`count_terms`) what `Counter(terms(text))` counts."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURE_KB, REAL_KB
 from errkb import article
+from errkb.analysis import count_terms, terms, words
 from errkb.article import load_front_matter, section_plain_text
 from errkb.errors import ArticleError
 from test_fuzz_articles import hostile_articles
@@ -134,3 +137,47 @@ def test_plain_text_of_real_articles_unchanged() -> None:
     for path in [*sorted(FIXTURE_KB.glob("*.md")), *sorted(REAL_KB.glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
         assert section_plain_text(text) == old_section_plain_text(text), path
+
+
+# -- terms counted from words found once -------------------------------------------------------
+
+TEXT = st.lists(st.sampled_from([
+    " ", "\n", "_", "-", ".", "，", "。", "（", "）", "\u3000", "card", "Declined", "declines", "the", "is", "a",
+    "ERR_CARD_DECLINED", "E_1001", "12345", "4000123412341234", "v2", "x" * 41, "银行", "拒绝", "付", "銀行",
+    "驗證碼", "ＡＢＣ", "ｃａｒｄ", "１２３", "Ｅｒｒ＿１", "支付宝身份", "㐀㐁", "豈更", "支付宝abc", "abc银行",
+    "ΣΑΣ", "ΟΔΟΣ", "İstanbul", "straße", "ǅ", "٣٤", "カード", "한국", "中ｘ文", "ß", "ﬁ", "Ⅻ",
+]), max_size=40).map("".join) | st.text(max_size=60)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(TEXT, st.booleans())
+def test_counted_words_are_the_counted_terms(text: str, stemmed: bool) -> None:
+    expected = Counter(terms(text, stemmed=stemmed))
+    got = count_terms(words(text), stemmed=stemmed)
+    assert list(got.items()) == list(expected.items())  # the same counts, first seen in the same order
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(TEXT, TEXT)
+def test_words_of_two_texts_are_the_words_of_them_joined(first: str, second: str) -> None:
+    assert words(first) + words(second) == words(f"{first}\n{second}")
+
+
+def test_a_document_counts_the_terms_it_counted_before(fixture_kb: Path) -> None:
+    from errkb.article import parse_file
+    from errkb.schema import ABOUT_SECTIONS, REMEDY_SECTIONS, to_document
+
+    for path in [*sorted(fixture_kb.glob("*.md")), *sorted(REAL_KB.glob("*.md"))]:
+        parsed = parse_file(path)
+        doc = to_document(parsed)
+        messages = "\n".join(parsed.all_messages)
+        plain = [(s.title, section_plain_text(s.text)) for s in parsed.sections]
+        expected = {
+            "title": Counter(terms(parsed.title)),
+            "messages": Counter(terms(messages)),
+            "about": Counter(terms("\n\n".join(t for title, t in plain if title in ABOUT_SECTIONS))),
+            "remedy": Counter(terms("\n\n".join(t for title, t in plain if title in REMEDY_SECTIONS))),
+            "words": Counter(terms(f"{parsed.title}\n{messages}", stemmed=False)),
+        }
+        for name, counted in expected.items():
+            assert list(doc[name].items()) == list(counted.items()), (path, name)
