@@ -181,3 +181,17 @@ def test_a_document_counts_the_terms_it_counted_before(fixture_kb: Path) -> None
         }
         for name, counted in expected.items():
             assert list(doc[name].items()) == list(counted.items()), (path, name)
+
+
+# -- one counted block written without the block loop -------------------------------------------
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(0, 70_000), st.integers(1, 300)), min_size=1, max_size=300,
+                unique_by=lambda p: p[0]), st.sampled_from([0, 1]), st.sampled_from([4, 128]))
+def test_counted_postings_make_the_bytes_the_general_loop_makes(pairs: list[tuple[int, int]], compression: int,
+                                                               limit: int) -> None:
+    from errkb.postings_pool import CountedPostings, _expanded
+    from errkb.whoosh_seam import _posting_bytes
+
+    counted = CountedPostings(n for pair in sorted(pairs) for n in pair)
+    assert _posting_bytes(counted, limit, 4, compression) == _posting_bytes(_expanded(counted), limit, 4, compression)

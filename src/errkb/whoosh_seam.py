@@ -61,7 +61,7 @@ WHOOSH_VERSION = "2.7.5"
 # -- the W3 byte layouts ---------------------------------------------------
 
 #: Before a term's first posting block.
-MAGIC = WHOOSH3_HEADER_MAGIC
+MAGIC: bytes = WHOOSH3_HEADER_MAGIC
 #: A block's length in bytes, negative for a term's last block.
 BLOCK_LENGTH = struct.Struct("!i")
 #: A term-table row: flags (1: postings inlined), total weight, document
@@ -195,6 +195,8 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     postfile, tindex = fieldwriter._postfile.file, fieldwriter._tindex
     termfile = tindex.dbfile.file
     buckets, positions, hash_key = tindex.buckets, tindex.index, tindex.hashfn
+    # A document's one-posting terms mostly share a count (1): one block's bytes for them all.
+    single_blocks: dict[tuple[int, int], bytes] = {}
     lastfield: str | None = None
     fieldkey = b""
     fixedsize: int | None = None
@@ -212,12 +214,9 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
             # Most terms: one counted posting, in one block (what the loop below makes of it).
             docnum, counted = postings
             weight = float(counted)
-            packed = pack_uint(counted)
-            data = dumps(((docnum,), None if counted == 1 else weight, packed), 2)
-            if compression:
-                data = zlib.compress(data, compression)
-            info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-            block_bytes = MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+            block_bytes = single_blocks.get((docnum, counted), b"")
+            if not block_bytes:
+                block_bytes = single_blocks[docnum, counted] = _single_block(docnum, counted, compression)
             total_weight = top_weight = weight
             first_id = last_id = docnum
             count = 1
@@ -245,10 +244,36 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
         fieldwriter.finish_field()
 
 
+def _single_block(docnum: int, counted: int, compression: int) -> bytes:
+    """The posting bytes of a term in one document only, `counted` times."""
+    weight = float(counted)
+    data = dumps(((docnum,), None if counted == 1 else weight, pack_uint(counted)), 2)
+    if compression:
+        data = zlib.compress(data, compression)
+    info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+
+
+def _one_counted_block(postings: CountedPostings, compression: int) -> tuple[bytes, float, float, int, int, int]:
+    """`_posting_bytes` of counted postings that fit one block (nearly all
+    terms of more than one document), without the block loop."""
+    ids, counts = postings[::2], postings[1::2]
+    stored = array("f", counts)
+    top = max(counts)
+    block_top: float = float(top) if top > 0 else 0
+    data = dumps(((ids[0], *map(sub, ids[1:], ids)), _minified(stored), b"".join(map(pack_uint, counts))), 2)
+    if compression:
+        data = zlib.compress(data, compression)
+    info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data, sum(stored), block_top, ids[0], ids[-1], len(ids)
+
+
 def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
                    compression: int) -> tuple[bytes, float, float, int, int, int]:
     """A term's postings as W3 blocks of up to `limit`, and the term-table
     statistics: (bytes, total weight, top weight, first id, last id, count)."""
+    if isinstance(postings, CountedPostings) and fixedsize == 4 and len(postings) <= 2 * limit:
+        return _one_counted_block(postings, compression)
     chunks = [MAGIC]
     total_weight = 0.0
     top_weight: float = 0
