@@ -43,7 +43,7 @@ from pickle import dumps
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
-from whoosh.fields import Schema
+from whoosh.fields import KEYWORD, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
@@ -100,6 +100,7 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
         # separate spelling, sort columns); any schema with them takes Whoosh's.
         self._plain = all(not field.vector and not field.separate_spelling() and not field.column_type
                           for _, field in self.schema.items())
+        self._index_cache: dict[tuple[str, str], list[tuple[bytes, int, float, bytes]]] = {}
 
     def add_document(self, **fields: Any) -> None:
         if not self._plain or any(name.startswith("_") for name in fields):  # boosts, custom stored values
@@ -121,7 +122,7 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
                     if isinstance(value, Mapping) and isinstance(field, AnalysedText):
                         length = pool.add_counts(name, docnum, value)
                     else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
+                        for tbytes, freq, weight, vbytes in self._indexed(name, field, value):
                             length += freq
                             pool.add((name, tbytes, docnum, weight * 1.0, vbytes))  # a float, as Whoosh's
                     if not field.scorable:
@@ -133,6 +134,19 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _indexed(self, name: str, field: Any, value: Any) -> Sequence[tuple[bytes, int, float, bytes]]:
+        """`field.index(value)`, kept for a keyword list that recurs (the
+        platforms and causes): Whoosh runs a tokenizer and filters for each."""
+        if not isinstance(field, KEYWORD) or field.unique or not isinstance(value, str):
+            return list(field.index(value))
+        key = (name, value)
+        found = self._index_cache.get(key)
+        if found is None:
+            if len(self._index_cache) >= 4096:  # bounded
+                self._index_cache.clear()
+            found = self._index_cache[key] = list(field.index(value))
+        return found
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
