@@ -195,3 +195,41 @@ def test_counted_postings_make_the_bytes_the_general_loop_makes(pairs: list[tupl
 
     counted = CountedPostings(n for pair in sorted(pairs) for n in pair)
     assert _posting_bytes(counted, limit, 4, compression) == _posting_bytes(_expanded(counted), limit, 4, compression)
+
+
+# -- the collector after a build -----------------------------------------------------------------
+
+def test_a_pause_leaves_the_collector_on_and_garbage_collectable() -> None:
+    import gc
+    import weakref
+
+    from errkb.postings_pool import gc_paused
+
+    class Node:
+        other: Any = None
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        first, second = Node(), Node()
+        first.other, second.other = second, first  # a cycle only the collector frees
+        gone = weakref.ref(first)
+        del first, second
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_pause_keeps_objects_someone_else_froze_frozen() -> None:
+    import gc
+
+    from errkb.postings_pool import gc_paused
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_paused():
+            pass
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
