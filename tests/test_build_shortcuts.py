@@ -233,3 +233,28 @@ def test_a_pause_keeps_objects_someone_else_froze_frozen() -> None:
         assert gc.get_freeze_count() == frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+# -- the term table's hash tables -----------------------------------------------------------------
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.integers(0, 2**32 - 1) | st.sampled_from([0, 255, 256, 2**32 - 1]), max_size=600))
+def test_hash_tables_are_written_as_whoosh_writes_them(hashes: list[int]) -> None:
+    import io
+
+    from whoosh.filedb.filetables import OrderedHashWriter
+    from whoosh.filedb.structfile import StructFile
+
+    from errkb.whoosh_seam import _write_hash_tables
+
+    def filled() -> OrderedHashWriter:
+        writer = OrderedHashWriter(StructFile(io.BytesIO()))
+        for n, hashed in enumerate(hashes):  # colliding hashes too: they probe for the next free slot
+            writer.buckets[hashed & 255].append((hashed, 16 + 9 * n))
+        return writer
+
+    whooshs, ours = filled(), filled()
+    whooshs._write_hashes()
+    _write_hash_tables(ours)
+    assert ours.dbfile.file.getvalue() == whooshs.dbfile.file.getvalue()
+    assert ours.directory == whooshs.directory

@@ -37,7 +37,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate
+from itertools import accumulate, starmap
 from operator import sub
 from pickle import dumps
 from typing import Any
@@ -45,6 +45,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
 from whoosh.fields import KEYWORD, Schema
 from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
@@ -71,6 +72,8 @@ TERM_INFO = struct.Struct("!BfIBBfII")
 EXTENT = struct.Struct("!qi")
 #: Before each key and value of the term table (`filetables._lengths`).
 KEY_VALUE_LENGTHS = struct.Struct("!ii")
+#: A hash table slot: the key's hash and its row's position (`filetables._pointer`).
+HASH_POINTER = struct.Struct("!Iq")
 #: Block statistics W3 keeps for pruning; errkb's codec keeps no lengths.
 _NO_LENGTH = length_to_byte(None)
 _ZERO_LENGTH = length_to_byte(0)
@@ -256,6 +259,26 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     tindex.lastkey = lastkey
     if lastfield is not None:
         fieldwriter.finish_field()
+    if type(tindex) is OrderedHashWriter:  # its close() writes the hash tables: one write per table
+        tindex._write_hashes = lambda: _write_hash_tables(tindex)
+
+
+def _write_hash_tables(tindex: Any) -> None:
+    """`HashWriter._write_hashes`: the 256 open-addressing tables of the term
+    table's (hash, position) pairs, each slot placed as Whoosh places it,
+    each table written in one call rather than one per slot."""
+    dbfile = tindex.dbfile
+    empty = (0, 0)  # no row starts at 0 (the header is there): never a real entry
+    for entries in tindex.buckets:
+        tindex.directory.append((dbfile.tell(), 2 * len(entries)))
+        slots = [empty] * (2 * len(entries))
+        size = len(slots)
+        for entry in entries:
+            slot = (entry[0] >> 8) % size
+            while slots[slot] != empty:
+                slot = (slot + 1) % size
+            slots[slot] = entry
+        dbfile.write(b"".join(starmap(HASH_POINTER.pack, slots)))
 
 
 def _single_block(docnum: int, counted: int, compression: int) -> bytes:
