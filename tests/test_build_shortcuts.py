@@ -258,3 +258,39 @@ def test_hash_tables_are_written_as_whoosh_writes_them(hashes: list[int]) -> Non
     _write_hash_tables(ours)
     assert ours.dbfile.file.getvalue() == whooshs.dbfile.file.getvalue()
     assert ours.directory == whooshs.directory
+
+
+# -- sections --------------------------------------------------------------------------------------
+
+def old_split_sections(body: str, first_line: int) -> list[Any]:
+    """`split_sections` as first written: every line through `heading_title`."""
+    from errkb.article import Section, heading_title
+
+    sections: list[Section] = []
+    title: str | None = None
+    start, buf, in_code = first_line, [], False
+    for offset, line in enumerate(body.split("\n")):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        heading = None if in_code else heading_title(line)
+        if heading is not None:
+            if title is not None:
+                sections.append(Section(title, "\n".join(buf).strip(), start))
+            title, start, buf = heading, first_line + offset, []
+        elif title is not None:
+            buf.append(line)
+    if title is not None:
+        sections.append(Section(title, "\n".join(buf).strip(), start))
+    return sections
+
+
+BODY = st.lists(st.sampled_from(["## Fixes", "##", "## ", "##\t", "###", "#", " ## x", "```", "  ```py", "x ```",
+                                 "text", "", "## Why ##", "##x", "\u00a0## y"]), max_size=30).map("\n".join)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(BODY)
+def test_sections_split_as_before(body: str) -> None:
+    from errkb.article import split_sections
+
+    assert split_sections(body, 7) == old_split_sections(body, 7)

@@ -389,9 +389,10 @@ def split_sections(body: str, first_line: int) -> list[Section]:
     buf: list[str] = []
     in_code = False
     for offset, line in enumerate(body.split("\n")):
-        if line.lstrip().startswith("```"):
+        if "```" in line and line.lstrip().startswith("```"):
             in_code = not in_code
-        heading = None if in_code else heading_title(line)
+        # Only a line starting "##" can be a heading: most lines skip the call.
+        heading = heading_title(line) if not in_code and line.startswith("##") else None
         if heading is not None:
             if title is not None:
                 sections.append(Section(title, "\n".join(buf).strip(), start))
