@@ -294,3 +294,23 @@ def test_sections_split_as_before(body: str) -> None:
     from errkb.article import split_sections
 
     assert split_sections(body, 7) == old_split_sections(body, 7)
+
+
+# -- control characters in front matter values ---------------------------------------------------
+
+@SETTINGS
+@given(hostile_articles())
+def test_control_findings_as_the_full_walk_finds_them(raw: bytes) -> None:
+    from errkb import validate
+    from errkb.article import parse_text
+
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff").replace("\r\n", "\n")
+    try:
+        parsed = parse_text(Path("kb/fuzzed.md"), raw)
+    except ArticleError:
+        return
+    fast = validate.check_controls(parsed, text)
+    with pytest.MonkeyPatch.context() as monkeypatch:  # the walk without its shortcut: a text with a backslash
+        monkeypatch.setattr(validate, "control_findings", lambda path, text: [])
+        walked = validate.check_controls(parsed, text + "\\")
+    assert [f for f in fast if "holds" in f.message] == walked
