@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -426,11 +427,21 @@ def _make_fix(text: str, line: int, article_platforms: list[str]) -> Fix:
     rest = text[match.end() :].strip()
     if label.lower() == ALL_PLATFORMS_LABEL.lower():
         return Fix(rest, tuple(article_platforms), label, line)
-    slugs = [platform_for_label(part.strip()) for part in _LABEL_SPLIT.split(label)]
-    if slugs and all(slugs):
-        return Fix(rest, tuple(dict.fromkeys(s for s in slugs if s)), label, line)
+    slugs = _label_platforms(label)
+    if slugs is not None:
+        return Fix(rest, slugs, label, line)
     # Not a platform label (e.g. "**Tip:**"): keep the text whole.
     return Fix(text, tuple(article_platforms), "", line)
+
+
+@lru_cache(maxsize=1024)
+def _label_platforms(label: str) -> tuple[str, ...] | None:
+    """The platforms a fix label names, or None when it is not a platform
+    label; kept, as the same few labels recur in every article."""
+    slugs = [platform_for_label(part.strip()) for part in _LABEL_SPLIT.split(label)]
+    if slugs and all(slugs):
+        return tuple(dict.fromkeys(s for s in slugs if s))
+    return None
 
 
 def related_ids(section: Section | None) -> list[tuple[str, int]]:
