@@ -240,18 +240,19 @@ def _word_terms(word: str, stemmed: bool) -> tuple[str, ...]:
 
 
 class _TermsOf(dict[str, tuple[str, ...]]):
-    """word -> `_word_terms(word, stemmed)`, filled on first use (English
-    words recur from article to article, a Chinese message's words in the
-    article's own sections)."""
+    """word -> `_word_terms(word, stemmed)`, kept for the ASCII words that
+    recur from article to article (Chinese words rarely do: not kept)."""
 
     def __init__(self, stemmed: bool) -> None:
         super().__init__()
         self.stemmed = stemmed
 
     def __missing__(self, word: str) -> tuple[str, ...]:
-        if len(self) >= 262144:  # bounded
-            self.clear()
-        found = self[word] = _word_terms(word, self.stemmed)
+        found = _word_terms(word, self.stemmed)
+        if word.isascii():
+            if len(self) >= 262144:  # bounded
+                self.clear()
+            self[word] = found
         return found
 
 
