@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,15 @@ def _first_bad_scalar(loader: Any, node: Any) -> Any:
 _STR_TAG, _SEQ_TAG, _MAP_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
 
+@cache
+def _node_kinds() -> tuple[Any, Any, Any]:
+    """PyYAML's node classes, imported on first use (a search never parses
+    YAML), then without an import statement per node."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    return ScalarNode, SequenceNode, MappingNode
+
+
 def _construct(loader: Any, root: Any) -> Any:
     """What `loader.construct_object(root, deep=True)` makes of a node, with
     the text, lists and mappings of text keys that front matter is made of
@@ -275,8 +284,7 @@ def _construct(loader: Any, root: Any) -> Any:
     merge key, a mapping keyed by a list) is the loader's to construct, in
     the same document order, so its value or its error is the loader's own.
     Iterative: a node's children are taken off a stack, first child first."""
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
+    ScalarNode, SequenceNode, MappingNode = _node_kinds()  # noqa: N806 - the classes, by their names
     kind = type(root)
     if kind is ScalarNode and root.tag == _STR_TAG:  # most values: a text, or a list of texts
         return root.value
