@@ -22,8 +22,10 @@ class name are part of the index format (`ANALYZER_VERSION` guards changes).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import cache
+from itertools import chain
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang.porter import stem as _porter_stem
@@ -31,7 +33,8 @@ from whoosh.lang.porter import stem as _porter_stem
 from .hant import SIMPLIFIED, TRADITIONAL
 from .versions import ANALYZER_VERSION
 
-__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "all_han", "fold", "is_han", "iter_folded_tokens", "iter_tokens", "stem", "terms"]
+__all__ = ["ANALYZER_VERSION", "ErrkbAnalyzer", "all_han", "count_terms", "fold", "is_han", "iter_folded_tokens",
+           "iter_tokens", "stem", "terms", "words"]
 
 #: Longer "words" are blobs (base64, hashes, a held key), never vocabulary.
 MAX_WORD_CHARS = 40
@@ -214,6 +217,53 @@ def terms(text: str, *, stemmed: bool = True) -> list[str]:
         else:  # scripts mixed in one word, or the rarer Han blocks
             found.extend(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
     return found
+
+
+def words(text: str) -> list[str]:
+    """The words `terms` finds in `text`, folded and lowercased, before they
+    become terms: what a build counts once for several fields
+    (`count_terms`). The words of two texts joined by a line break are the
+    words of one, then of the other."""
+    if not text.isascii():
+        text = fold(text)
+    return _WORD.findall(text.lower())
+
+
+def _word_terms(word: str, stemmed: bool) -> tuple[str, ...]:
+    """The terms `terms` makes of one of its words (the three cases of its loop)."""
+    if word.isascii():
+        term = _TERM_OF[stemmed][word]
+        return () if term is None else (term,)
+    if min(word) >= _MAIN_FIRST and max(word) <= _MAIN_LAST:
+        return tuple([word[i : i + 2] for i in range(len(word) - 1)]) if len(word) > 1 else (word,)
+    return tuple(term for term, _, _ in iter_tokens(word, stemmed=stemmed))
+
+
+class _TermsOf(dict[str, tuple[str, ...]]):
+    """word -> `_word_terms(word, stemmed)`, kept for the ASCII words that
+    recur from article to article (Chinese words rarely do: not kept)."""
+
+    def __init__(self, stemmed: bool) -> None:
+        super().__init__()
+        self.stemmed = stemmed
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        found = _word_terms(word, self.stemmed)
+        if word.isascii():
+            if len(self) >= 262144:  # bounded
+                self.clear()
+            self[word] = found
+        return found
+
+
+_TERMS_OF = {True: _TermsOf(stemmed=True), False: _TermsOf(stemmed=False)}
+
+
+def count_terms(found: Iterable[str], *, stemmed: bool = True) -> Counter[str]:
+    """`Counter(terms(text))` of the text whose `words` are `found`, counted
+    in the same order, with no Python step per word once its terms are known
+    (a build counts two million words)."""
+    return Counter(chain.from_iterable(map(_TERMS_OF[stemmed].__getitem__, found)))
 
 
 class ErrkbAnalyzer(Analyzer):  # type: ignore[misc]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,59 @@ def _first_bad_scalar(loader: Any, node: Any) -> Any:
     return node
 
 
+_STR_TAG, _SEQ_TAG, _MAP_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+@cache
+def _node_kinds() -> tuple[Any, Any, Any]:
+    """PyYAML's node classes, imported on first use (a search never parses
+    YAML), then without an import statement per node."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    return ScalarNode, SequenceNode, MappingNode
+
+
+def _construct(loader: Any, root: Any) -> Any:
+    """What `loader.construct_object(root, deep=True)` makes of a node, with
+    the text, lists and mappings of text keys that front matter is made of
+    built here: PyYAML constructs each node through several Python calls
+    (most of parsing an article). Every other node (a number, a date, a
+    merge key, a mapping keyed by a list) is the loader's to construct, in
+    the same document order, so its value or its error is the loader's own.
+    Iterative: a node's children are taken off a stack, first child first."""
+    ScalarNode, SequenceNode, MappingNode = _node_kinds()  # noqa: N806 - the classes, by their names
+    kind = type(root)
+    if kind is ScalarNode and root.tag == _STR_TAG:  # most values: a text, or a list of texts
+        return root.value
+    if kind is SequenceNode and root.tag == _SEQ_TAG:
+        texts = [item.value for item in root.value if type(item) is ScalarNode and item.tag == _STR_TAG]
+        if len(texts) == len(root.value):
+            return texts
+    top: list[Any] = []
+    # (node, the list or dict it goes in, its key in that dict or None for a list)
+    stack: list[tuple[Any, Any, Any]] = [(root, top, None)]
+    while stack:
+        node, into, key = stack.pop()
+        kind, tag = type(node), node.tag
+        value: Any
+        if kind is ScalarNode and tag == _STR_TAG:
+            value = node.value
+        elif kind is SequenceNode and tag == _SEQ_TAG:
+            value = []
+            stack.extend((child, value, None) for child in reversed(node.value))
+        elif kind is MappingNode and tag == _MAP_TAG and all(
+                type(k) is ScalarNode and k.tag == _STR_TAG for k, _ in node.value):
+            value = {}
+            stack.extend((v, value, k.value) for k, v in reversed(node.value))
+        else:
+            value = loader.construct_object(node, deep=True)
+        if key is None:
+            into.append(value)
+        else:
+            into[key] = value
+    return top[0]
+
+
 def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse YAML safely and note the line of each top-level key.
 
@@ -291,10 +345,10 @@ def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str
             for key_node, value_node in node.value:
                 target = key_node
                 try:
-                    key = loader.construct_object(key_node, deep=True)
+                    key = _construct(loader, key_node)
                     hash(key)
                     target = value_node
-                    data[key] = loader.construct_object(value_node, deep=True)
+                    data[key] = _construct(loader, value_node)
                 except yaml.MarkedYAMLError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - ValueError, OverflowError, ... from a scalar
@@ -344,9 +398,10 @@ def split_sections(body: str, first_line: int) -> list[Section]:
     buf: list[str] = []
     in_code = False
     for offset, line in enumerate(body.split("\n")):
-        if line.lstrip().startswith("```"):
+        if "```" in line and line.lstrip().startswith("```"):
             in_code = not in_code
-        heading = None if in_code else heading_title(line)
+        # Only a line starting "##" can be a heading: most lines skip the call.
+        heading = heading_title(line) if not in_code and line.startswith("##") else None
         if heading is not None:
             if title is not None:
                 sections.append(Section(title, "\n".join(buf).strip(), start))
@@ -380,11 +435,21 @@ def _make_fix(text: str, line: int, article_platforms: list[str]) -> Fix:
     rest = text[match.end() :].strip()
     if label.lower() == ALL_PLATFORMS_LABEL.lower():
         return Fix(rest, tuple(article_platforms), label, line)
-    slugs = [platform_for_label(part.strip()) for part in _LABEL_SPLIT.split(label)]
-    if slugs and all(slugs):
-        return Fix(rest, tuple(dict.fromkeys(s for s in slugs if s)), label, line)
+    slugs = _label_platforms(label)
+    if slugs is not None:
+        return Fix(rest, slugs, label, line)
     # Not a platform label (e.g. "**Tip:**"): keep the text whole.
     return Fix(text, tuple(article_platforms), "", line)
+
+
+@lru_cache(maxsize=1024)
+def _label_platforms(label: str) -> tuple[str, ...] | None:
+    """The platforms a fix label names, or None when it is not a platform
+    label; kept, as the same few labels recur in every article."""
+    slugs = [platform_for_label(part.strip()) for part in _LABEL_SPLIT.split(label)]
+    if slugs and all(slugs):
+        return tuple(dict.fromkeys(s for s in slugs if s))
+    return None
 
 
 def related_ids(section: Section | None) -> list[tuple[str, int]]:
@@ -439,13 +504,19 @@ def section_plain_text(markdown_text: str) -> str:
     if len(parts) % 2 == 0:  # an unclosed fence stays as text
         parts[-2:] = ["```".join(parts[-2:])]
     text = " ".join(parts[0::2])
-    text = _LINK.sub(r"\1", text)
+    if "](" in text:  # every link has it; most sections have no link
+        text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
-    text = _LIST_MARKER.sub("", text)
-    return _HEADING_MARKER.sub("", text)
+    # Line starts are found as "\n" (a literal the regex engine skips to)
+    # rather than as `^` in multi-line mode (tried at every character): the
+    # text gets a leading "\n" for its first line, taken off at the end. No
+    # marker spans a line break, so the two find the same markers.
+    text = _LIST_MARKER.sub("\n", "\n" + text)
+    return _HEADING_MARKER.sub("\n", text)[1:]
 
 
 _LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
 _EMPHASIS = re.compile(r"\*\*|__|`")
-_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M)
-_HEADING_MARKER = re.compile(r"^#+[ \t]*", re.M)
+#: A list marker or heading marker at a line's start, the "\n" before it included.
+_LIST_MARKER = re.compile(r"\n[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
+_HEADING_MARKER = re.compile(r"\n#+[ \t]*")

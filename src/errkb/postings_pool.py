@@ -122,4 +122,12 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if not gc.get_freeze_count():  # no one else's frozen objects to release
+                # What the pause allocated (millions of objects, nearly all
+                # alive) is still in the youngest generation, and the first
+                # collection after enabling would walk all of it (~0.35 s on
+                # 10,000 articles). Frozen and unfrozen, it moves to the oldest
+                # generation uncollected, where a full collection finds it.
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

@@ -6,14 +6,13 @@ Everything `kb search` and `kb browse` print is stored in the index (the
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from whoosh import fields
 from whoosh.system import pack_uint
 
-from .analysis import ErrkbAnalyzer, terms
+from .analysis import ErrkbAnalyzer, count_terms, words
 from .codes import code_names
 from .model import ArticleCard
 from .versions import INDEX_FORMAT
@@ -89,14 +88,16 @@ def to_document(article: Article) -> dict[str, Any]:
     """The Whoosh document for one (valid) article."""
     from .article import section_plain_text
 
-    messages = "\n".join(article.all_messages)
     plain = [(section.title, section_plain_text(section.text)) for section in article.sections
              if section.title in ABOUT_SECTIONS or section.title in REMEDY_SECTIONS]
+    # The title's and messages' words are found once, for their stemmed
+    # fields and the unstemmed `words` (the words of "title\nmessages").
+    title_words, message_words = words(article.title), words("\n".join(article.all_messages))
     counted = {
-        "title": Counter(terms(article.title)),
-        "messages": Counter(terms(messages)),
-        "about": Counter(terms("\n\n".join(text for title, text in plain if title in ABOUT_SECTIONS))),
-        "remedy": Counter(terms("\n\n".join(text for title, text in plain if title in REMEDY_SECTIONS))),
+        "title": count_terms(title_words),
+        "messages": count_terms(message_words),
+        "about": count_terms(words("\n\n".join(text for title, text in plain if title in ABOUT_SECTIONS))),
+        "remedy": count_terms(words("\n\n".join(text for title, text in plain if title in REMEDY_SECTIONS))),
     }
     return {
         "id": article.id,
@@ -104,7 +105,7 @@ def to_document(article: Article) -> dict[str, Any]:
         # The symptom vocabulary only: typos are corrected towards the words
         # people see on screen (every section, unstemmed, would add ~45% to
         # the postings).
-        "words": Counter(terms(f"{article.title}\n{messages}", stemmed=False)),
+        "words": count_terms(title_words + message_words, stemmed=False),
         # Distinct searchable terms, stored: re-ranking reads which query
         # terms an article has (the scorer reads postings, not documents).
         "terms": " ".join(sorted(set().union(*counted.values()))),

@@ -37,13 +37,15 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, pairwise
+from itertools import accumulate, starmap
+from operator import sub
 from pickle import dumps
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
-from whoosh.fields import Schema
+from whoosh.fields import KEYWORD, Schema
 from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
@@ -60,7 +62,7 @@ WHOOSH_VERSION = "2.7.5"
 # -- the W3 byte layouts ---------------------------------------------------
 
 #: Before a term's first posting block.
-MAGIC = WHOOSH3_HEADER_MAGIC
+MAGIC: bytes = WHOOSH3_HEADER_MAGIC
 #: A block's length in bytes, negative for a term's last block.
 BLOCK_LENGTH = struct.Struct("!i")
 #: A term-table row: flags (1: postings inlined), total weight, document
@@ -70,6 +72,8 @@ TERM_INFO = struct.Struct("!BfIBBfII")
 EXTENT = struct.Struct("!qi")
 #: Before each key and value of the term table (`filetables._lengths`).
 KEY_VALUE_LENGTHS = struct.Struct("!ii")
+#: A hash table slot: the key's hash and its row's position (`filetables._pointer`).
+HASH_POINTER = struct.Struct("!Iq")
 #: Block statistics W3 keeps for pruning; errkb's codec keeps no lengths.
 _NO_LENGTH = length_to_byte(None)
 _ZERO_LENGTH = length_to_byte(0)
@@ -99,6 +103,7 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
         # separate spelling, sort columns); any schema with them takes Whoosh's.
         self._plain = all(not field.vector and not field.separate_spelling() and not field.column_type
                           for _, field in self.schema.items())
+        self._index_cache: dict[tuple[str, str], list[tuple[bytes, int, float, bytes]]] = {}
 
     def add_document(self, **fields: Any) -> None:
         if not self._plain or any(name.startswith("_") for name in fields):  # boosts, custom stored values
@@ -120,7 +125,7 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
                     if isinstance(value, Mapping) and isinstance(field, AnalysedText):
                         length = pool.add_counts(name, docnum, value)
                     else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
+                        for tbytes, freq, weight, vbytes in self._indexed(name, field, value):
                             length += freq
                             pool.add((name, tbytes, docnum, weight * 1.0, vbytes))  # a float, as Whoosh's
                     if not field.scorable:
@@ -132,6 +137,19 @@ class CountedWriter(SegmentWriter):  # type: ignore[misc]
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _indexed(self, name: str, field: Any, value: Any) -> Sequence[tuple[bytes, int, float, bytes]]:
+        """`field.index(value)`, kept for a keyword list that recurs (the
+        platforms and causes): Whoosh runs a tokenizer and filters for each."""
+        if not isinstance(field, KEYWORD) or field.unique or not isinstance(value, str):
+            return list(field.index(value))
+        key = (name, value)
+        found = self._index_cache.get(key)
+        if found is None:
+            if len(self._index_cache) >= 4096:  # bounded
+                self._index_cache.clear()
+            found = self._index_cache[key] = list(field.index(value))
+        return found
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -160,9 +178,10 @@ Block = tuple[Sequence[int], "array[float]", float, Any, Sequence[bytes]]
 
 def _minified(stored: array[float]) -> Any:
     """W3's block weights: None when all 1, one number when all equal."""
-    if all(w == 1.0 for w in stored):
+    size = len(stored)  # counted in C: a generator here is a Python step per posting
+    if stored.count(1.0) == size:
         return None
-    return stored[0] if all(w == stored[0] for w in stored) else tuple(stored)
+    return stored[0] if stored.count(stored[0]) == size else tuple(stored)
 
 
 def _blocks(postings: Postings, limit: int) -> Iterator[Block]:
@@ -193,6 +212,8 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     postfile, tindex = fieldwriter._postfile.file, fieldwriter._tindex
     termfile = tindex.dbfile.file
     buckets, positions, hash_key = tindex.buckets, tindex.index, tindex.hashfn
+    # A document's one-posting terms mostly share a count (1): one block's bytes for them all.
+    single_blocks: dict[tuple[int, int], bytes] = {}
     lastfield: str | None = None
     fieldkey = b""
     fixedsize: int | None = None
@@ -210,12 +231,9 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
             # Most terms: one counted posting, in one block (what the loop below makes of it).
             docnum, counted = postings
             weight = float(counted)
-            packed = pack_uint(counted)
-            data = dumps(((docnum,), None if counted == 1 else weight, packed), 2)
-            if compression:
-                data = zlib.compress(data, compression)
-            info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-            block_bytes = MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+            block_bytes = single_blocks.get((docnum, counted), b"")
+            if not block_bytes:
+                block_bytes = single_blocks[docnum, counted] = _single_block(docnum, counted, compression)
             total_weight = top_weight = weight
             first_id = last_id = docnum
             count = 1
@@ -241,12 +259,58 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     tindex.lastkey = lastkey
     if lastfield is not None:
         fieldwriter.finish_field()
+    if type(tindex) is OrderedHashWriter:  # its close() writes the hash tables: one write per table
+        tindex._write_hashes = lambda: _write_hash_tables(tindex)
+
+
+def _write_hash_tables(tindex: Any) -> None:
+    """`HashWriter._write_hashes`: the 256 open-addressing tables of the term
+    table's (hash, position) pairs, each slot placed as Whoosh places it,
+    each table written in one call rather than one per slot."""
+    dbfile = tindex.dbfile
+    empty = (0, 0)  # no row starts at 0 (the header is there): never a real entry
+    for entries in tindex.buckets:
+        tindex.directory.append((dbfile.tell(), 2 * len(entries)))
+        slots = [empty] * (2 * len(entries))
+        size = len(slots)
+        for entry in entries:
+            slot = (entry[0] >> 8) % size
+            while slots[slot] != empty:
+                slot = (slot + 1) % size
+            slots[slot] = entry
+        dbfile.write(b"".join(starmap(HASH_POINTER.pack, slots)))
+
+
+def _single_block(docnum: int, counted: int, compression: int) -> bytes:
+    """The posting bytes of a term in one document only, `counted` times."""
+    weight = float(counted)
+    data = dumps(((docnum,), None if counted == 1 else weight, pack_uint(counted)), 2)
+    if compression:
+        data = zlib.compress(data, compression)
+    info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+
+
+def _one_counted_block(postings: CountedPostings, compression: int) -> tuple[bytes, float, float, int, int, int]:
+    """`_posting_bytes` of counted postings that fit one block (nearly all
+    terms of more than one document), without the block loop."""
+    ids, counts = postings[::2], postings[1::2]
+    stored = array("f", counts)
+    top = max(counts)
+    block_top: float = float(top) if top > 0 else 0
+    data = dumps(((ids[0], *map(sub, ids[1:], ids)), _minified(stored), b"".join(map(pack_uint, counts))), 2)
+    if compression:
+        data = zlib.compress(data, compression)
+    info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data, sum(stored), block_top, ids[0], ids[-1], len(ids)
 
 
 def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
                    compression: int) -> tuple[bytes, float, float, int, int, int]:
     """A term's postings as W3 blocks of up to `limit`, and the term-table
     statistics: (bytes, total weight, top weight, first id, last id, count)."""
+    if isinstance(postings, CountedPostings) and fixedsize == 4 and len(postings) <= 2 * limit:
+        return _one_counted_block(postings, compression)
     chunks = [MAGIC]
     total_weight = 0.0
     top_weight: float = 0
@@ -258,7 +322,7 @@ def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
             mini_values = None
         else:
             mini_values = b"".join(values)
-        gaps = (ids[0], *(b - a for a, b in pairwise(ids))) if len(ids) > 1 else (ids[0],)
+        gaps = (ids[0], *map(sub, ids[1:], ids)) if len(ids) > 1 else (ids[0],)
         data = dumps((gaps, mini_weights, mini_values), 2)
         if compression:
             data = zlib.compress(data, compression)
