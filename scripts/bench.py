@@ -10,8 +10,9 @@
    which is timed apart) for short, Chinese and long-paste queries, and the
    peak RSS of a `kb search --json` process.
 3. End to end on `kb/`: whole `kb search` processes against a floor that only
-   imports what they must import, alternating floor and kb runs, medians
-   (the floor's median over all runs of the cases that share it);
+   imports what they must import, floor and kb runs alternating, all the
+   commands interleaved round by round, medians (the floor's median over all
+   runs of the cases that share it);
    `kb --help`, `kb search --help` and `kb --version` (Click's own) timed too.
 4. Prints tables and the goals (PASS/FAIL/SKIP), writes build/bench/bench.json.
 
@@ -773,19 +774,26 @@ def e2e_cases(index_dir: Path, seed: int, vocab: Vocabulary) -> list[tuple[str, 
     ]
 
 
-def alternate(kb: list[str | Path], floor: list[str | Path], runs: int,
-              env: dict[str, str] | None = None) -> tuple[list[float], list[float], int]:
-    """Alternate floor and kb processes (ABBA order), after two warm-ups each."""
+def interleaved(cases: list[tuple[str, list[str | Path], list[str | Path], dict[str, str] | None]],
+                runs: int) -> dict[str, tuple[list[float], list[float], int]]:
+    """(floor times, kb times, kb exit code) per case: after two warm-ups of
+    each command, `runs` rounds in which every case runs its floor and its kb
+    command (ABBA order from round to round, the cases in turn), so that a
+    burst of load on this shared machine falls on all cases alike rather
+    than on whichever one was being timed."""
+    codes: dict[str, int] = {}
     for _ in range(2):
-        run(floor, capture=False, env=env)
-        first = run(kb, env=env)
-    floor_times: list[float] = []
-    kb_times: list[float] = []
+        for name, kb, floor, env in cases:
+            run(floor, capture=False, env=env)
+            codes[name] = run(kb, env=env).returncode
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _, _, _ in cases}
     for i in range(runs):
-        pair: list[tuple[list[str | Path], list[float]]] = [(floor, floor_times), (kb, kb_times)]
-        for cmd, sink in pair if i % 2 == 0 else reversed(pair):
-            sink.append(run(cmd, capture=False, env=env).seconds)
-    return floor_times, kb_times, first.returncode
+        order = cases[i % len(cases):] + cases[:i % len(cases)]
+        for name, kb, floor, env in order:
+            pair = [(floor, times[name][0]), (kb, times[name][1])]
+            for cmd, sink in pair if i % 2 == 0 else reversed(pair):
+                sink.append(run(cmd, capture=False, env=env).seconds)
+    return {name: (floors, kbs, codes[name]) for name, (floors, kbs) in times.items()}
 
 
 def bench_e2e(scratch: Path, runs: int, seed: int, vocab: Vocabulary) -> dict[str, Any]:
@@ -796,20 +804,20 @@ def bench_e2e(scratch: Path, runs: int, seed: int, vocab: Vocabulary) -> dict[st
     cases = e2e_cases(index_dir, seed, vocab)
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):  # show what this shell's setting costs
         cases.append((f"{cases[1][0]} (no .pyc)", cases[1][1], FLOOR_SEARCH))
-    for name, cmd, floor_code in cases:
-        print(f"[end to end] {name} ...", flush=True)
-        informational = name.endswith("(no .pyc)")
-        floor_times, kb_times, code = alternate(cmd, [PYTHON, "-c", floor_code], runs,
-                                                as_is_env() if informational else None)
+    print(f"[end to end] {len(cases)} commands, {runs} interleaved rounds ...", flush=True)
+    measured = interleaved([(name, cmd, [PYTHON, "-c", floor_code],
+                             as_is_env() if name.endswith("(no .pyc)") else None)
+                            for name, cmd, floor_code in cases], runs)
+    for name, _, floor_code in cases:
+        floor_times, kb_times, code = measured[name]
         floor_med, kb_med = statistics.median(floor_times), statistics.median(kb_times)
         out["cases"][name] = {
             "floor": floor_code, "floor_median_ms": ms(floor_med), "kb_median_ms": ms(kb_med),
-            "ratio": round(kb_med / floor_med, 3), "kb_exit": code, "informational": informational,
+            "ratio": round(kb_med / floor_med, 3), "kb_exit": code, "informational": name.endswith("(no .pyc)"),
             "floor_ms": [ms(t) for t in floor_times], "kb_ms": [ms(t) for t in kb_times],
         }
     # The cases of one floor share it: each case's ratio is taken against the
-    # median of all their floor runs (the same command; one case's own runs
-    # alone wander by 10% or more on this machine).
+    # median of all their floor runs (the same command).
     for floor_code in {c["floor"] for c in out["cases"].values()}:
         shared = [c for c in out["cases"].values() if c["floor"] == floor_code and not c["informational"]]
         pooled = statistics.median(t for c in shared for t in c["floor_ms"])
