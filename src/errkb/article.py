@@ -194,7 +194,7 @@ MAX_FRONT_MATTER_CHARS = 64 * 1024
 MAX_FLOW_DEPTH = 16
 MAX_LINE_INDENT = 64
 _FLOW_BRACKET = re.compile(r"[\[\]{}]")
-_LINE_INDENT = re.compile(r"^[ \t?:-]*", re.M)
+_DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{MAX_LINE_INDENT + 1}}}", re.M)
 
 
 def check_front_matter_bounds(path: Path, source: str) -> None:
@@ -207,7 +207,8 @@ def check_front_matter_bounds(path: Path, source: str) -> None:
         raise ArticleError(path, 2, "E020", f"front matter is {len(source)} characters; "
                            f"the limit is {MAX_FRONT_MATTER_CHARS}")
     depth = 0
-    for match in _FLOW_BRACKET.finditer(source):
+    opening = source.count("[") + source.count("{")
+    for match in _FLOW_BRACKET.finditer(source) if opening > MAX_FLOW_DEPTH else ():
         if match.group() in "[{":
             depth += 1
             if depth > MAX_FLOW_DEPTH:
@@ -216,11 +217,11 @@ def check_front_matter_bounds(path: Path, source: str) -> None:
                                    f"{MAX_FLOW_DEPTH} deep")
         elif depth:
             depth -= 1
-    for match in _LINE_INDENT.finditer(source):
-        if match.end() - match.start() > MAX_LINE_INDENT:
-            line = source.count("\n", 0, match.start()) + 2
-            raise ArticleError(path, line, "E020", f"front matter line is indented or nested more "
-                               f"than {MAX_LINE_INDENT} columns deep")
+    deep = _DEEP_INDENT.search(source)
+    if deep is not None:
+        line = source.count("\n", 0, deep.start()) + 2
+        raise ArticleError(path, line, "E020", f"front matter line is indented or nested more "
+                           f"than {MAX_LINE_INDENT} columns deep")
 
 
 def _refuse_tags_and_anchors(path: Path, loader: Any) -> None:

@@ -82,11 +82,14 @@ def read_article_bytes(path: Path) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            request = min(1 << 20, limit + 1 - total)
+            chunk = os.read(fd, request)
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if total >= st.st_size and len(chunk) < request:  # the end: no second read to learn it
+                break
         if total > limit:
             raise ArticleError(path, 1, "E019", f"file grew past the limit of {limit} bytes while read")
         return b"".join(chunks)
