@@ -122,3 +122,20 @@ def test_an_edit_made_while_another_build_runs_shows_once_it_is_done(fixture_kb:
             "Identity verification expired"
     # No new event after the lock is gone; the request still checks, since the last answer was from an older index.
     assert client.get("/api/search?q=identity").get_json()["results"][0]["title"] == "Identity expired (edited)"
+
+
+@linux_only
+def test_a_broken_watch_is_replaced_and_edits_still_show(fixture_kb: Path, index_dir: Path) -> None:
+    app, shared = _served(fixture_kb, index_dir)
+    client = app.test_client()
+    client.get("/browse")
+    first = shared._watch  # type: ignore[attr-defined]
+    first.broken = True  # as after a queue overflow
+    path = fixture_kb / "identity-outdated.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Identity verification expired",
+                                                             "Identity expired (edited)"), encoding="utf-8")
+    assert client.get("/api/search?q=identity").get_json()["results"][0]["title"] == "Identity expired (edited)"
+    assert shared._watch is not None and shared._watch is not first  # type: ignore[attr-defined]
+    checks = shared.checks  # type: ignore[attr-defined]
+    client.get("/browse")
+    assert shared.checks == checks  # type: ignore[attr-defined]  # watched again: no stat without a change

@@ -84,6 +84,10 @@ class SharedKB:
 
     def _stale(self, arrived: float) -> bool:
         """Whether this request has to check the articles itself."""
+        if self._watch is not None and self._watch.broken:
+            log.info("the folder watch stopped (a folder moved, or the kernel dropped events): watching again")
+            self._watch.close()
+            self._watch, self._watch_pid = None, 0  # the check below starts a new one, or falls back to stat
         if self._fresh is None or (self.watched and self._watch_pid != os.getpid()):
             return True
         if self._watch is not None and not self.kb.current:
