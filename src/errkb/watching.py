@@ -23,6 +23,7 @@ import ctypes.util
 import os
 import struct
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,8 @@ class FolderWatch:
     def __init__(self, fd: int, add: Any) -> None:
         self._fd = fd
         self._add = add
-        self._watches: dict[int, Path] = {}
-        self.broken = False  # a watched folder went away: only a stat check can tell now
+        self._folders: set[Path] = set()
+        self.broken = False  # a watched folder went away or events were lost: only a stat check can tell now
 
     def add(self, folder: Path) -> bool:
         """Watch `folder` too; False when it cannot be watched (then nothing
@@ -52,11 +53,11 @@ class FolderWatch:
         wd = self._add(self._fd, os.fsencode(folder), _MASK)
         if wd < 0:
             return False
-        self._watches[wd] = folder
+        self._folders.add(folder)
         return True
 
     def watches(self, folder: Path) -> bool:
-        return folder in self._watches.values()
+        return folder in self._folders
 
     def changed(self) -> bool:
         """Whether any watched folder changed since the last call (or the
@@ -73,10 +74,8 @@ class FolderWatch:
             if not data:
                 return True
             seen = True
-            for offset in _event_offsets(data):
-                _, mask, _, _ = _EVENT.unpack_from(data, offset)
-                if mask & (_IN_IGNORED | _IN_Q_OVERFLOW):
-                    self.broken = True
+            if any(mask & (_IN_IGNORED | _IN_Q_OVERFLOW) for mask in _event_masks(data)):
+                self.broken = True
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -84,12 +83,13 @@ class FolderWatch:
             self._fd = -1
 
 
-def _event_offsets(data: bytes) -> list[int]:
-    offsets, offset = [], 0
+def _event_masks(data: bytes) -> Iterator[int]:
+    """The mask of each event in what one read returned (each event's name follows it)."""
+    offset = 0
     while offset + _EVENT.size <= len(data):
-        offsets.append(offset)
-        offset += _EVENT.size + _EVENT.unpack_from(data, offset)[3]
-    return offsets
+        _, mask, _, name_length = _EVENT.unpack_from(data, offset)
+        yield mask
+        offset += _EVENT.size + name_length
 
 
 def watch(folders: list[Path]) -> FolderWatch | None:

@@ -94,7 +94,7 @@ class SharedKB:
             return True  # the last check answered from an older index (a build was running): no event will say so
         if self.recheck is not None:
             return self._last_check < arrived - self.recheck
-        if self._watch is not None and not self._watch.broken:
+        if self._watch is not None:
             # Drained before the check starts: an event during the check stays queued for the next request.
             return self._watch.changed() or self._last_check < arrived - WATCHED_RECHECK
         return self._last_check < arrived - RECHECK_FACTOR * self._last_duration
