@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,8 +19,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
 KB = Path(sys.executable).with_name("kb")
 SECRET = "手机号 13800138000 卡号 6222021234567890 身份信息已过期"
+
+
+def as_at_a_prompt() -> None:
+    """SIGINT as at a shell prompt: a suite run as a background job (as CI
+    may run it) has it ignored, and so would the server it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @contextmanager
@@ -31,7 +40,7 @@ def running_server(kb_dir: Path, index_dir: Path, *extra: str, workers: int = 1)
     env.pop("ERRKB_DEBUG", None)
     proc = subprocess.Popen([str(KB), "--kb-dir", str(kb_dir), "--index-dir", str(index_dir), "serve",
                              "--port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+                            text=True, env=env, preexec_fn=as_at_a_prompt)
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -102,3 +111,44 @@ def test_workers_share_one_socket_and_stop_together(fixture_kb: Path, index_dir:
             assert status == 200 and json.loads(body)["results"][0]["id"] == "card-expired-e1001"
     served = [line for line in lines if "Serving on" in line]
     assert len(served) == 2 and len(set(served)) == 1, lines  # two workers, one address
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Pids of live processes whose command line holds `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                status = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+                if status[0] != "Z" and text in (entry / "cmdline").read_bytes().decode("utf-8", "replace"):
+                    found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc to find the workers")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("when", ["while the workers start", "once one serves"])
+def test_stopping_the_parent_at_any_moment_stops_every_worker(
+        fixture_kb: Path, index_dir: Path, signum: int, when: str) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    kb = index_dir.parent / f"kb-{signum}-{when.split()[0]}"  # a name only these processes hold
+    shutil.copytree(fixture_kb, kb)
+    subprocess.run([str(KB), "--kb-dir", str(kb), "--index-dir", str(index_dir), "-q", "index"], check=True)
+    proc = subprocess.Popen([str(KB), "--kb-dir", str(kb), "--index-dir", str(index_dir), "serve", "--port", "0",
+                             "--workers", "4"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=as_at_a_prompt)
+    assert proc.stdout is not None
+    if when == "once one serves":
+        while "Serving on" not in (proc.stdout.readline() or "Serving on"):
+            pass
+    else:
+        time.sleep(0.3)  # the index is built: the parent is forking, or about to
+    proc.send_signal(signum)
+    try:
+        proc.communicate(timeout=30)  # returns once every holder of the output pipe has exited
+    finally:
+        left = _processes_naming(str(kb))
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert left == []

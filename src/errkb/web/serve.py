@@ -21,7 +21,9 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 #: waitress's bound on a request's headers: a 64 K-character Chinese paste is
 #: ~576 KB once URL-encoded, the most a search reads.
@@ -57,22 +59,42 @@ def serve(kb_dir: Path, index_dir: Path, *, host: str, port: int, threads: int, 
     listener.bind((host, port))
     listener.listen(1024)
     listener.setblocking(False)
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # a worker: its own app, KnowledgeBase and reader
-            code = 0
-            try:
-                _run(create_app(kb_dir, index_dir, recheck=recheck, access_log=access_log), threads,
-                     sockets=[listener])
-            except KeyboardInterrupt:
-                pass
-            except BaseException:  # noqa: BLE001 - a worker never unwinds into the parent's code
-                code = 70
-            os._exit(code)
-        children.append(pid)
-    listener.close()
-    _supervise(children)
+    # Ctrl-C or SIGTERM at any point from the first fork on stops every
+    # worker started so far: one arriving before the parent waited used to
+    # leave workers serving with no parent. Signals wait while a fork is
+    # half done (the child not yet a worker, its pid not yet recorded).
+    children: list[int] = []
+    default_term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for _ in range(workers):
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTERM, default_term)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+                _work(lambda: create_app(kb_dir, index_dir, recheck=recheck, access_log=access_log), threads,
+                      listener)
+            children.append(pid)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        listener.close()
+        os.waitpid(-1, 0)  # until a worker stops, or a signal
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(children)
+
+
+def _work(make_app: Callable[[], object], threads: int, listener: socket.socket) -> NoReturn:
+    """A worker's life: its own app, KnowledgeBase and reader, serving until
+    stopped; it never unwinds into the parent's code."""
+    code = 0
+    try:
+        _run(make_app(), threads, sockets=[listener])
+    except KeyboardInterrupt:
+        pass
+    except BaseException:  # noqa: BLE001
+        code = 70
+    os._exit(code)
 
 
 def _run(app: object, threads: int, **where: object) -> None:
@@ -82,20 +104,18 @@ def _run(app: object, threads: int, **where: object) -> None:
                    clear_untrusted_proxy_headers=True, **where)
 
 
-def _supervise(children: list[int]) -> None:
-    """Wait for the workers; when one exits (or on Ctrl-C / SIGTERM), stop the rest."""
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        os.waitpid(-1, 0)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(children: list[int]) -> None:
+    """Stop the workers and wait for them."""
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
