@@ -34,10 +34,11 @@ def _schema() -> Schema:
                   tags=KEYWORD(stored=True))
 
 
-@pytest.fixture(params=["one segment", "two segments with deletions", "in memory"])
+@pytest.fixture(params=["one segment", "two segments with deletions", "one compound file", "in memory"])
 def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """The same documents as one segment on disk, as two segments on disk
-    (with a deleted and a re-added document), and in RAM."""
+    """The same documents as one segment on disk in separate files (as errkb
+    writes them), as two segments (with a deleted and a re-added
+    document), as one segment in Whoosh's compound file, and in RAM."""
     if request.param == "in memory":
         from whoosh.filedb.filestore import RamStorage
 
@@ -45,18 +46,18 @@ def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     else:
         ix = whoosh_index.create_in(str(tmp_path), _schema())
     # Small blocks: long posting lists span several blocks, as in a big index.
-    writer = ix.writer(codec=W3Codec(blocklimit=2))
+    writer = ix.writer(codec=W3Codec(blocklimit=2), compound=request.param == "one compound file")
     for doc_id, title, body, tags in TEXTS if request.param != "two segments with deletions" else TEXTS[:3]:
         writer.add_document(id=doc_id, title=title, body=body, tags=tags)
     writer.commit()
     if request.param == "two segments with deletions":
-        writer = ix.writer(codec=W3Codec(blocklimit=2))
+        writer = ix.writer(codec=W3Codec(blocklimit=2), compound=False)
         writer.delete_by_term("id", "b")
         writer.add_document(id="gone", title="card declined", body="card declined card", tags="taobao")
         for doc_id, title, body, tags in TEXTS[1:2] + TEXTS[3:]:
             writer.add_document(id=doc_id, title=title, body=body, tags=tags)
         writer.commit(merge=False)
-        writer = ix.writer()
+        writer = ix.writer(compound=False)
         writer.delete_by_term("id", "gone")
         writer.commit(merge=False)
     with ix.reader() as opened:
@@ -152,24 +153,28 @@ def test_a_query_reads_at_most_its_postings_budget_but_keeps_the_rarest_terms(
 
 
 def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
-    """Every term's postings read a block at a time (`posting_blocks`) are the
+    """Every term's postings read a block at a time (`TermTable`) are the
     ids and weights Whoosh's public matcher gives one by one; the lengths
-    (`length_bytes`) and the frequencies are Whoosh's."""
+    (`length_bytes`) and the frequencies are Whoosh's, for terms the index
+    has and terms it lacks."""
     from whoosh.util.numeric import length_to_byte
 
-    from errkb.whoosh_seam import length_bytes, posting_blocks
+    from errkb.whoosh_seam import length_bytes
 
     scorer = Scorer(reader)
     read = 0
-    for field, tbytes in reader.all_terms():
-        term = tbytes.decode("utf-8")
-        assert scorer.doc_frequency(field, term) == reader.doc_frequency(field, term)
-        for segment, _, _, _ in scorer.segments:
-            ours = [(d, float(w)) for ids, ws in posting_blocks(segment, field, term)
-                    for d, w in zip(ids, ws, strict=True) if not segment.is_deleted(d)]
+    fields = sorted({f for f, _ in reader.all_terms()})
+    known = [(field, tbytes.decode("utf-8")) for field, tbytes in reader.all_terms()]
+    lacking = [(field, term + suffix) for field, term in known[:50] for suffix in ("x", "\u5361")]
+    for field, term in known + lacking + [(f, "no-such-term") for f in fields]:
+        assert scorer.doc_frequency(field, term) == reader.doc_frequency(field, term), (field, term)
+        for segment in scorer.segments:
+            ours = [(d, float(w)) for ids, ws in segment.terms.posting_blocks(field, term)
+                    for d, w in zip(ids, ws, strict=True) if not segment.reader.is_deleted(d)]
             theirs: list[tuple[int, float]] = []
-            if segment.doc_frequency(field, term):
-                matcher = segment.postings(field, term)
+            assert segment.terms.doc_frequency(field, term) == segment.reader.doc_frequency(field, term)
+            if segment.reader.doc_frequency(field, term):
+                matcher = segment.reader.postings(field, term)
                 while matcher.is_active():
                     theirs.append((matcher.id(), float(matcher.weight())))
                     matcher.next()
@@ -177,11 +182,13 @@ def assert_postings_read_as_whoosh_reads_them(reader: Any) -> None:
             read += len(ours)
     assert read
     assert scorer.doc_frequency("title", "no-such-term") == scorer.doc_frequency("no_such_field", "card") == 0
-    for segment, _, _, _ in scorer.segments:
-        for field in {f for f, _ in reader.all_terms()}:
-            expected = bytes(length_to_byte(segment.doc_field_length(d, field, 0) or 0)
-                             for d in range(segment.doc_count_all()))
-            assert length_bytes(segment, field) == expected, field
+    for segment in scorer.segments:
+        for field in fields:
+            expected = bytes(length_to_byte(segment.reader.doc_field_length(d, field, 0) or 0)
+                             for d in range(segment.reader.doc_count_all()))
+            assert length_bytes(segment.reader, field) == expected, field
+    for segment in scorer.segments:
+        segment.terms.close()
 
 
 def test_postings_and_lengths_read_by_the_seam_are_whoosh_s(reader: Any) -> None:
@@ -199,7 +206,7 @@ def test_a_scorer_answers_again_from_its_kept_postings_as_whoosh_scores(
     clauses = [Clause([Alternative(*t)]) for t in terms]
     first = scorer.top(clauses, 100)
     assert scorer._scored  # kept
-    monkeypatch.setattr(scoring, "posting_blocks", None)  # a second answer must not read postings
+    monkeypatch.setattr(scoring.TermTable, "posting_blocks", None)  # a second answer must not read postings
     again = scorer.top(clauses, 100)
     reboosted = scorer.top([Clause([Alternative(f, t, b * 2)]) for f, t, b in terms], 100)
     assert again == first
@@ -217,3 +224,15 @@ def test_kept_postings_stay_within_their_bound(reader: Any, monkeypatch: pytest.
         scorer.top([Clause([Alternative(field, term, 1.0)])], 10)
         assert scorer._scored_size == sum(len(docs) for docs, _ in scorer._scored.values()) <= 4
     assert ("body", "passport") in scorer._scored  # the most recent stays
+
+
+def test_a_segment_in_separate_files_is_read_through_a_map_others_through_whoosh(
+        reader: Any, request: pytest.FixtureRequest) -> None:
+    scorer = Scorer(reader)
+    mapped = request.node.callspec.params["reader"] in ("one segment", "two segments with deletions")
+    for segment in scorer.segments:
+        assert (segment.terms._map is not None) == mapped
+        before = segment.terms.doc_frequency("title", "card")
+        segment.terms.close()  # afterwards Whoosh answers, the same
+        assert segment.terms._map is None
+        assert segment.terms.doc_frequency("title", "card") == before > 0

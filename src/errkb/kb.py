@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import ArticleNotFound, BuildInProgress, ErrkbError, IndexProblem
 from .kbfiles import DEFAULT_MAX_AGE_DAYS, RACY_WINDOW_NS, any_racy, fingerprint, scan
-from .model import ArticleCard, BrowseResult, IndexStatus, KnowledgeBaseInfo
+from .model import ArticleCard
 
 if TYPE_CHECKING:  # the build side is imported only when a build runs
     from .article import Article
     from .indexer import BuildReport, Progress
     from .model import SearchResult
+    from .reports import BrowseResult, KnowledgeBaseInfo
     from .scoring import Scorer
     from .validate import CheckResult
 
@@ -186,6 +187,7 @@ class KnowledgeBase:
         """Where the articles and the index are, the index's age and size,
         versions (what `kb info` prints)."""
         from . import __version__
+        from .reports import IndexStatus, KnowledgeBaseInfo
         from .versions import ARTICLE_FORMAT, INDEX_FORMAT
 
         try:
@@ -299,7 +301,7 @@ class KnowledgeBase:
     def close(self) -> None:
         """Release the open reader (the files of the index it reads)."""
         if self._scorer is not None:
-            self._scorer.reader.close()
+            self._scorer.close()
         self._scorer = self._scorer_index = None
 
     def _path_of(self, indexed_path: str) -> str:
@@ -319,6 +321,8 @@ class KnowledgeBase:
 
     def browse(self, *, platforms: list[str] | None = None, causes: list[str] | None = None) -> BrowseResult:
         """Articles having any of `platforms` and any of `causes`."""
+        from .reports import BrowseResult
+
         chosen = [
             c for c in self.cards()
             if (not platforms or set(platforms) & set(c.platforms))

@@ -3,7 +3,7 @@
 Whoosh's matcher tree costs a Python method call per posting per tree level,
 and its block-max pruning cannot skip much under a disjunction of 40 terms
 on four fields. Here each term's postings are read a decoded block at a
-time (`whoosh_seam.posting_blocks`) and scores are accumulated in lists
+time (`whoosh_seam.TermTable`) and scores are accumulated in lists
 indexed by document: a few list operations per posting, nothing per level.
 
 The scores are Whoosh's own `BM25F` (its idf, its byte-encoded field
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from whoosh.util.numeric import byte_to_length
 
-from .whoosh_seam import doc_frequency, length_bytes, posting_blocks
+from .whoosh_seam import TermTable, length_bytes
 
 #: BM25F parameters. Articles are short and alike in length; K1 and B
 #: matter little (measured with `make eval`).
@@ -54,9 +54,21 @@ class Clause(NamedTuple):
     tiebreak: float = 0.0
 
 
-def _deleted(segment: Any) -> frozenset[int]:
-    """Documents of a segment deleted since it was written (still in its postings)."""
-    return frozenset(segment.deleted_docs_set) if segment.has_deletions() else frozenset()
+class Segment(NamedTuple):
+    """One segment of the reader: where its documents start, those deleted
+    since it was written (still in its postings), its term table, and its
+    field lengths as they are read."""
+
+    reader: Any
+    base: int
+    deleted: frozenset[int]
+    terms: TermTable
+    lengths: dict[str, bytes]
+
+    @classmethod
+    def of(cls, segment: Any, base: int) -> Segment:
+        deleted = frozenset(segment.deleted_docs_set) if segment.has_deletions() else frozenset()
+        return cls(segment, base, deleted, TermTable(segment), {})
 
 
 class Scorer:
@@ -65,9 +77,7 @@ class Scorer:
 
     def __init__(self, reader: Any) -> None:
         self.reader = reader
-        self.segments: list[tuple[Any, int, frozenset[int], dict[str, bytes]]] = [
-            (segment, base, _deleted(segment), {}) for segment, base in reader.leaf_readers()
-        ]
+        self.segments = [Segment.of(segment, base) for segment, base in reader.leaf_readers()]
         self.doc_count_all = max(int(reader.doc_count_all()), 1)
         self._norms: dict[str, list[float]] = {}
         self._frequencies: dict[tuple[str, str], list[int]] = {}
@@ -75,6 +85,12 @@ class Scorer:
         # the idf are applied per query. Least recently used first.
         self._scored: dict[tuple[str, str], tuple[array[int], array[float]]] = {}
         self._scored_size = 0
+
+    def close(self) -> None:
+        """Release the reader and the term tables' memory maps."""
+        for segment in self.segments:
+            segment.terms.close()
+        self.reader.close()
 
     def _norm_table(self, field: str) -> list[float]:
         """K1 * (1 - B + B * length / average length), for each length byte."""
@@ -91,8 +107,8 @@ class Scorer:
         key = (field, term)
         found = self._frequencies.get(key)
         if found is None:
-            found = self._frequencies[key] = [doc_frequency(segment, field, term)
-                                              for segment, _, _, _ in self.segments]
+            found = self._frequencies[key] = [segment.terms.doc_frequency(field, term)
+                                              for segment in self.segments]
         return found
 
     def doc_frequency(self, field: str, term: str) -> int:
@@ -123,13 +139,14 @@ class Scorer:
         docs: list[int] = []
         parts: list[float] = []
         norms = self._norm_table(field)
-        for (segment, base, deleted, lengths), df in zip(self.segments, self.frequencies(field, term), strict=True):
+        for (segment, base, deleted, table, lengths), df in zip(self.segments, self.frequencies(field, term),
+                                                                strict=True):
             if not df:
                 continue
             length = lengths.get(field)
             if length is None:
                 length = lengths[field] = length_bytes(segment, field)
-            for ids, weights in posting_blocks(segment, field, term):
+            for ids, weights in table.posting_blocks(field, term):
                 if deleted:
                     pairs = [(d, tf) for d, tf in zip(ids, weights, strict=True) if d not in deleted]
                     ids, weights = [d for d, _ in pairs], [tf for _, tf in pairs]
@@ -150,10 +167,11 @@ class Scorer:
         """Live documents holding any of `values` in `field` (a tag filter)."""
         found: set[int] = set()
         for value in values:
-            for (segment, base, deleted, _), df in zip(self.segments, self.frequencies(field, value), strict=True):
+            for segment, df in zip(self.segments, self.frequencies(field, value), strict=True):
                 if not df:
                     continue
-                for ids, _ in posting_blocks(segment, field, value):
+                base, deleted = segment.base, segment.deleted
+                for ids, _ in segment.terms.posting_blocks(field, value):
                     found.update(base + d for d in ids if d not in deleted)
         return found
 

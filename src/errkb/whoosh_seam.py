@@ -15,9 +15,10 @@ What is here, and why it is worth the private names:
   (`postings_pool.TermPool`) and each term's postings and term-table row
   written in one go (`write_terms`, W3 bytes). A 10,000-article build's
   writing step takes ~5 s this way, ~26 s through Whoosh's own loop.
-- `doc_frequency`, `posting_blocks` and `length_bytes`: the term table, the
-  decoded posting blocks and the length column the term-at-a-time scorer
-  reads (Whoosh's matcher tree costs a method call per posting per level).
+- `TermTable` and `length_bytes`: the term table (read through a memory
+  map), the decoded posting blocks and the length column the term-at-a-time
+  scorer reads (Whoosh's matcher tree costs a method call per posting per
+  level).
 - `ram_index`: an index in memory that never spills to Whoosh's shared
   temporary file.
 - `install_safe_unpickling` and `open_index`: Whoosh unpickles an index's
@@ -30,6 +31,7 @@ What is here, and why it is worth the private names:
 from __future__ import annotations
 
 import io
+import mmap
 import pickle
 import re
 import struct
@@ -42,7 +44,14 @@ from operator import sub
 from pickle import dumps
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3LeafMatcher,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.fields import KEYWORD, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.filedb.filetables import OrderedHashWriter
@@ -340,56 +349,126 @@ def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
 # -- reading ---------------------------------------------------------------
 
 
-def doc_frequency(segment: Any, field: str, term: str) -> int:
-    """Documents of a segment holding `term` in `field` (deleted ones too, as
-    Whoosh counts them), from one look-up in the term table: a long paste
-    asks for some 2,000 of these, and Whoosh's own path builds a term-info
-    object for each."""
-    table: Any = getattr(segment, "_terms", None)
-    try:
-        key = table._keycoder(field, term.encode("utf-8"))
-        position, length = table._tindex.range_for_key(key)
-        return int(TERM_INFO.unpack_from(table._dbfile.get(position, length))[2])
-    except KeyError:  # no such term, or a field this segment lacks
-        return 0
-    except (AttributeError, struct.error):  # not a W3 segment: ask Whoosh
+class TermTable:
+    """One segment's term table, for the two questions the scorer asks: how
+    many documents hold a term in a field, and their postings (deleted
+    documents included, as Whoosh counts them; the caller filters them).
+
+    A long paste asks for some 700 document frequencies. Whoosh's
+    `HashReader` answers each with four seeks and reads through Python
+    wrappers (~10-15 µs); here the same hash probe
+    (`filetables.HashReader.ranges_for_key`, on the W3 `.trm` layout)
+    reads a memory map of the file (~3 µs), and the row it finds also
+    locates the postings, which Whoosh's `postings()` would look up again.
+    A segment with no term file on disk (an index in memory) is asked
+    through Whoosh's public calls.
+    """
+
+    def __init__(self, segment: Any) -> None:
+        self.segment = segment
+        self._terms: Any = None  # Whoosh's W3TermsReader
+        self._map: mmap.mmap | None = None
         try:
-            return int(segment.doc_frequency(field, term))
-        except Exception:  # a field this segment lacks
+            self._terms = segment._terms
+            index = self._terms._tindex
+            self._tables: list[tuple[int, int]] = list(index.tables)
+            self._hash = index.hashfn
+            self._keycoder = self._terms._keycoder
+            self._map = mmap.mmap(index.dbfile.file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            pass  # not a W3 segment in a file: Whoosh answers
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+    def _row(self, field: str, term: str) -> tuple[int, int] | None:
+        """Where the term table's row for (field, term) is, and its length."""
+        assert self._map is not None
+        data = self._map
+        key = self._keycoder(field, term.encode("utf-8"))
+        keyhash = self._hash(key)
+        start, slots = self._tables[keyhash & 255]
+        if not slots:
+            return None
+        end = start + slots * HASH_POINTER.size
+        slot = start + (keyhash >> 8) % slots * HASH_POINTER.size
+        for _ in range(slots):
+            slot_hash, row = HASH_POINTER.unpack_from(data, slot)
+            if not row:
+                return None
+            if slot_hash == keyhash:
+                key_length, value_length = KEY_VALUE_LENGTHS.unpack_from(data, row)
+                value = row + KEY_VALUE_LENGTHS.size + key_length
+                if key_length == len(key) and data[value - key_length:value] == key:
+                    return value, value_length
+            slot += HASH_POINTER.size
+            if slot == end:
+                slot = start
+        return None
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        if self._map is not None:
+            try:
+                row = self._row(field, term)
+                return 0 if row is None else int(TERM_INFO.unpack_from(self._map, row[0])[2])
+            except (struct.error, ValueError):  # a damaged file: Whoosh says what it can
+                pass
+        try:
+            return int(self.segment.doc_frequency(field, term))
+        except Exception:  # no such field in this segment, or unreadable
             return 0
 
+    def posting_blocks(self, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+        """(ids, weights) of the term's postings, a block at a time.
 
-def posting_blocks(segment: Any, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-    """(ids, weights) of one segment's postings for a term, a block at a time,
-    deleted documents included (the caller filters them).
-
-    Whoosh's on-disk matcher keeps a decoded block as two arrays; reading them
-    directly skips a method call per posting. Other matchers (an index in
-    memory) go posting by posting.
-    """
-    try:
-        matcher = segment.postings(field, term)
-    except TermNotFound:  # no such term, or a field this index lacks; a damaged file raises on
-        return  # (the caller falls back to another index: an unreadable one is never "no match")
-    if isinstance(matcher, FilterMatcher):  # deleted documents
-        matcher = matcher.child
-        matcher.reset()  # the filter has moved it past leading deleted ones
-    if isinstance(matcher, W3LeafMatcher):
+        Whoosh's on-disk matcher keeps a decoded block as two arrays; reading
+        them directly skips a method call per posting. Other matchers (an
+        index in memory) go posting by posting.
+        """
+        matcher = self._matcher(field, term)
+        if matcher is None:
+            return
+        if isinstance(matcher, W3LeafMatcher):
+            while matcher.is_active():
+                if matcher._data is None:
+                    matcher._read_data()
+                ids = matcher._data[0]
+                matcher._read_weights()
+                # Ids are stored as gaps: a C-level running sum decodes them.
+                yield (ids if matcher._byteids else list(accumulate(ids))), matcher._weights
+                matcher._next_block()
+            return
+        one_by_one: tuple[list[int], list[float]] = ([], [])
         while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            ids = matcher._data[0]
-            matcher._read_weights()
-            # Ids are stored as gaps: a C-level running sum decodes them.
-            yield (ids if matcher._byteids else list(accumulate(ids))), matcher._weights
-            matcher._next_block()
-        return
-    one_by_one: tuple[list[int], list[float]] = ([], [])
-    while matcher.is_active():
-        one_by_one[0].append(matcher.id())
-        one_by_one[1].append(matcher.weight())
-        matcher.next()
-    yield one_by_one
+            one_by_one[0].append(matcher.id())
+            one_by_one[1].append(matcher.weight())
+            matcher.next()
+        yield one_by_one
+
+    def _matcher(self, field: str, term: str) -> Any:
+        """Whoosh's matcher for the term's postings, deleted documents
+        included; None when the segment lacks the term. A damaged file
+        raises (the caller falls back to another index: an unreadable one
+        is never "no match")."""
+        if self._map is not None and field in self.segment.schema:
+            row = self._row(field, term)
+            if row is None:
+                return None
+            position, length = row
+            info = W3TermInfo.from_bytes(self._map[position:position + length])
+            return self._terms._codec.postings_reader(self._terms._postfile, info,
+                                                       self.segment.schema[field].format,
+                                                       term=(field, term.encode("utf-8")))
+        try:
+            matcher = self.segment.postings(field, term)
+        except TermNotFound:  # no such term, or a field this index lacks
+            return None
+        if isinstance(matcher, FilterMatcher):  # deleted documents
+            matcher = matcher.child
+            matcher.reset()  # the filter has moved it past leading deleted ones
+        return matcher
 
 
 def length_bytes(segment: Any, field: str) -> bytes:
