@@ -21,8 +21,9 @@ from conftest import FIXTURE_KB, article_text, read_all
 from errkb.article import parse_text
 from errkb.cli import cli
 from errkb.exitcodes import Exit
-from errkb.model import ArticleCard, BrowseResult, Fix, SearchHit, SearchResult
+from errkb.model import ArticleCard, Fix, SearchHit, SearchResult
 from errkb.render import Painter, render_article, render_browse, render_list, render_search
+from errkb.reports import BrowseResult
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 #: What must never reach a terminal from an article or a paste.

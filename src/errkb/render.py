@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .model import ArticleCard, BrowseResult, Fix, SearchHit, SearchResult
+from .model import ArticleCard, Fix, SearchHit, SearchResult
 from .tags import platform_names
 from .terminal import clean, clean_line, display_width, truncate, wrap
 
 if TYPE_CHECKING:
     from .article import Article
+    from .reports import BrowseResult
 
 #: Fixes shown per result in `kb search --full` before "N more fixes".
 SHOWN_FIXES = 3
