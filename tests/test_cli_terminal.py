@@ -140,7 +140,7 @@ def test_search_output_escapes_control_characters_everywhere(color: bool, full: 
     text = render_search(planted_result(), Painter(color), 100, full=full)
     assert visible_controls(text) == []
     assert "\\x1b]52;c;cHduZWQ=\\x07" in text  # shown as text, not obeyed
-    not_confident = render_search(planted_result().__class__(**{**planted_result().__dict__, "confident": False}),
+    not_confident = render_search(planted_result()._replace(confident=False),
                                   Painter(color), 100, full=full)
     assert visible_controls(not_confident) == []
 

@@ -469,11 +469,9 @@ def read_query(env: Env, words: tuple[str, ...]) -> str:
 
 def capped(result: SearchResult) -> SearchResult:
     """The echoed query cut to what was searched; `truncated` says so."""
-    from dataclasses import replace
-
     if len(result.query) <= MAX_ECHO_CHARS:
         return result
-    return replace(result, query=result.query[:MAX_ECHO_CHARS], truncated=True)
+    return result._replace(query=result.query[:MAX_ECHO_CHARS], truncated=True)
 
 
 @cli.command()

@@ -13,8 +13,8 @@ is optional; command-line options and `ERRKB_*` variables beat it:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ErrkbError
 
@@ -32,8 +32,7 @@ class ConfigError(ErrkbError):
         self.path = path
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):  # not a dataclass: every `kb` start would compile its methods (~1 ms)
     """What the config file says (None: not set), and where it is."""
 
     path: Path

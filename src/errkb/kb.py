@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -286,7 +285,7 @@ class KnowledgeBase:
 
         result = self._reading(lambda ix: run_search(self._scorer_for(ix), text, platforms=platforms,
                                                      causes=causes, limit=limit))
-        return replace(result, hits=tuple(replace(hit, path=self._path_of(hit.path)) for hit in result.hits))
+        return result._replace(hits=tuple(hit._replace(path=self._path_of(hit.path)) for hit in result.hits))
 
     def _scorer_for(self, ix: Any) -> Scorer:
         """A scorer on `ix`, reused while the index stays the same: opening a
@@ -316,7 +315,7 @@ class KnowledgeBase:
             with ix.reader() as reader:
                 return [ArticleCard.from_json(fields["card"]) for _, fields in reader.iter_docs()]
 
-        cards = [replace(card, path=self._path_of(card.path)) for card in self._reading(read_cards)]
+        cards = [card._replace(path=self._path_of(card.path)) for card in self._reading(read_cards)]
         return sorted(cards, key=lambda c: c.id)
 
     def browse(self, *, platforms: list[str] | None = None, causes: list[str] | None = None) -> BrowseResult:

@@ -15,8 +15,8 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 #: How each folder was chosen, as `kb info` names it.
 FROM_OPTION = "--kb-dir"
@@ -30,8 +30,7 @@ INDEX_BESIDE_KB = "./index beside ./kb"
 INDEX_IN_CACHE = "the user cache folder"
 
 
-@dataclass(frozen=True)
-class Locations:
+class Locations(NamedTuple):  # not a dataclass: every `kb` start would compile its methods (~1 ms)
     """The articles and the index folder, and why each was chosen."""
 
     kb_dir: Path

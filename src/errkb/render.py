@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -32,8 +31,7 @@ COVERAGE = ("errkb covers payment errors on Taobao, Alipay and Alibaba.com; "
             "for delivery or refunds, ask the seller.")
 
 
-@dataclass(frozen=True)
-class Painter:
+class Painter(NamedTuple):
     """Applies ANSI styles only when colour is on."""
 
     color: bool

@@ -10,7 +10,6 @@ fixes for the platform the query names.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from .analysis import fold
@@ -102,8 +101,7 @@ def run_search(
     top = candidates[0] if candidates else None
     confident = top is not None and is_confident(top.score, reader.doc_count(), parsed.folded,
                                                  code_hit=top.code_hit, exact_message=top.exact)
-    return replace(
-        result,
+    return result._replace(
         hits=tuple(found),
         coverage=top.coverage if top is not None else 0.0,
         confident=confident,

@@ -25,9 +25,7 @@ def search() -> Response:
         result = kb.search(params.q, platforms=list(params.platforms), causes=list(params.causes),
                            limit=params.limit)
     if params.truncated:
-        from dataclasses import replace
-
-        result = replace(result, truncated=True)
+        result = result._replace(truncated=True)
     return document(result.as_json())
 
 

@@ -6,8 +6,6 @@ from article text."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
 
@@ -37,7 +35,7 @@ def search() -> str:
             result = kb.search(params.q, platforms=list(params.platforms), causes=list(params.causes),
                                limit=params.limit)
         if params.truncated:
-            result = replace(result, truncated=True)
+            result = result._replace(truncated=True)
     return render_template("search.html", params=params, result=result)
 
 
