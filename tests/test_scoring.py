@@ -226,13 +226,14 @@ def test_kept_postings_stay_within_their_bound(reader: Any, monkeypatch: pytest.
     assert ("body", "passport") in scorer._scored  # the most recent stays
 
 
-def test_a_segment_in_separate_files_is_read_through_a_map_others_through_whoosh(
-        reader: Any, request: pytest.FixtureRequest) -> None:
+def test_segment_files_are_read_in_place_and_once_closed_through_whoosh_alike(reader: Any) -> None:
     scorer = Scorer(reader)
-    mapped = request.node.callspec.params["reader"] in ("one segment", "two segments with deletions")
-    for segment in scorer.segments:
-        assert (segment.terms._map is not None) == mapped
-        before = segment.terms.doc_frequency("title", "card")
+    for segment in scorer.segments:  # files on disk are mapped; in memory or a compound file, their bytes
+        assert segment.terms._terms is not None and segment.terms._postings is not None
+        before = segment.terms.doc_frequency("title", "card"), list(segment.terms.posting_blocks("title", "card"))
         segment.terms.close()  # afterwards Whoosh answers, the same
-        assert segment.terms._map is None
-        assert segment.terms.doc_frequency("title", "card") == before > 0
+        assert segment.terms._terms is segment.terms._postings is None
+        after = segment.terms.doc_frequency("title", "card"), list(segment.terms.posting_blocks("title", "card"))
+        assert [(list(ids), [float(w) for w in ws]) for ids, ws in after[1]] == [
+            (list(ids), [float(w) for w in ws]) for ids, ws in before[1]]
+        assert after[0] == before[0] > 0

@@ -15,10 +15,10 @@ What is here, and why it is worth the private names:
   (`postings_pool.TermPool`) and each term's postings and term-table row
   written in one go (`write_terms`, W3 bytes). A 10,000-article build's
   writing step takes ~5 s this way, ~26 s through Whoosh's own loop.
-- `TermTable` and `length_bytes`: the term table (read through a memory
-  map), the decoded posting blocks and the length column the term-at-a-time
+- `TermTable` and `length_bytes`: the term table and the posting blocks
+  (read in place: a memory map) and the length column the term-at-a-time
   scorer reads (Whoosh's matcher tree costs a method call per posting per
-  level).
+  level, and its readers seek and read through Python wrappers).
 - `ram_index`: an index in memory that never spills to Whoosh's shared
   temporary file.
 - `install_safe_unpickling` and `open_index`: Whoosh unpickles an index's
@@ -48,8 +48,6 @@ from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
-    W3LeafMatcher,
-    W3TermInfo,
     _lenfield,
 )
 from whoosh.fields import KEYWORD, Schema
@@ -349,44 +347,64 @@ def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
 # -- reading ---------------------------------------------------------------
 
 
-class TermTable:
-    """One segment's term table, for the two questions the scorer asks: how
-    many documents hold a term in a field, and their postings (deleted
-    documents included, as Whoosh counts them; the caller filters them).
+#: A file of a segment, read in place.
+Buffer = mmap.mmap | memoryview
 
-    A long paste asks for some 700 document frequencies. Whoosh's
-    `HashReader` answers each with four seeks and reads through Python
-    wrappers (~10-15 µs); here the same hash probe
-    (`filetables.HashReader.ranges_for_key`, on the W3 `.trm` layout)
-    reads a memory map of the file (~3 µs), and the row it finds also
-    locates the postings, which Whoosh's `postings()` would look up again.
-    A segment with no term file on disk (an index in memory) is asked
-    through Whoosh's public calls.
+
+def _buffer(file: Any) -> Buffer:
+    """A read-only view of a segment file: a memory map of a file on disk;
+    for an index in memory, its bytes (`getvalue` shares them, and holds
+    no export that would stop Whoosh closing the file)."""
+    if isinstance(file, io.BytesIO):
+        return memoryview(file.getvalue())
+    return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class TermTable:
+    """One segment's term table and postings, for the two questions the
+    scorer asks: how many documents hold a term in a field, and which, with
+    their term frequencies (deleted documents included, as Whoosh counts
+    them; the caller filters them).
+
+    Both files are read as buffers (a memory map, or the bytes of an index
+    in memory) in the W3 layouts this module writes:
+
+    - a look-up is the hash probe of `filetables.HashReader.ranges_for_key`
+      in memory (~3 µs), where Whoosh's reader seeks and reads four times
+      through Python wrappers (~10-15 µs); a 2 KB paste makes ~700;
+    - a term's postings are decoded block by block as `W3LeafMatcher` reads
+      them, without building a matcher (~25 µs a term through Whoosh: a
+      paste reads ~220 posting lists).
+
+    A segment without W3 files of its own is read through Whoosh's public
+    calls. `tests/test_scoring.py` compares every term's frequency and
+    postings with Whoosh's: separate files, several segments with deletions,
+    a compound file, an index in memory.
     """
 
     def __init__(self, segment: Any) -> None:
         self.segment = segment
-        self._terms: Any = None  # Whoosh's W3TermsReader
-        self._map: mmap.mmap | None = None
+        self._terms: Buffer | None = None
+        self._postings: Buffer | None = None
         try:
-            self._terms = segment._terms
-            index = self._terms._tindex
+            terms = segment._terms  # Whoosh's W3TermsReader
+            index = terms._tindex
             self._tables: list[tuple[int, int]] = list(index.tables)
             self._hash = index.hashfn
-            self._keycoder = self._terms._keycoder
-            self._map = mmap.mmap(index.dbfile.file.fileno(), 0, access=mmap.ACCESS_READ)
+            self._keycoder = terms._keycoder
+            self._terms = _buffer(index.dbfile.file)
+            self._postings = _buffer(terms._postfile.file)
         except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-            pass  # not a W3 segment in a file: Whoosh answers
+            self.close()  # not W3 files of their own: Whoosh answers
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        for buffer in (self._terms, self._postings):
+            if isinstance(buffer, mmap.mmap):
+                buffer.close()
+        self._terms = self._postings = None
 
-    def _row(self, field: str, term: str) -> tuple[int, int] | None:
+    def _row(self, terms: Buffer, field: str, term: str) -> tuple[int, int] | None:
         """Where the term table's row for (field, term) is, and its length."""
-        assert self._map is not None
-        data = self._map
         key = self._keycoder(field, term.encode("utf-8"))
         keyhash = self._hash(key)
         start, slots = self._tables[keyhash & 255]
@@ -395,13 +413,13 @@ class TermTable:
         end = start + slots * HASH_POINTER.size
         slot = start + (keyhash >> 8) % slots * HASH_POINTER.size
         for _ in range(slots):
-            slot_hash, row = HASH_POINTER.unpack_from(data, slot)
+            slot_hash, row = HASH_POINTER.unpack_from(terms, slot)
             if not row:
                 return None
             if slot_hash == keyhash:
-                key_length, value_length = KEY_VALUE_LENGTHS.unpack_from(data, row)
+                key_length, value_length = KEY_VALUE_LENGTHS.unpack_from(terms, row)
                 value = row + KEY_VALUE_LENGTHS.size + key_length
-                if key_length == len(key) and data[value - key_length:value] == key:
+                if key_length == len(key) and terms[value - key_length:value] == key:
                     return value, value_length
             slot += HASH_POINTER.size
             if slot == end:
@@ -409,10 +427,10 @@ class TermTable:
         return None
 
     def doc_frequency(self, field: str, term: str) -> int:
-        if self._map is not None:
+        if self._terms is not None:
             try:
-                row = self._row(field, term)
-                return 0 if row is None else int(TERM_INFO.unpack_from(self._map, row[0])[2])
+                row = self._row(self._terms, field, term)
+                return 0 if row is None else int(TERM_INFO.unpack_from(self._terms, row[0])[2])
             except (struct.error, ValueError):  # a damaged file: Whoosh says what it can
                 pass
         try:
@@ -421,54 +439,54 @@ class TermTable:
             return 0
 
     def posting_blocks(self, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-        """(ids, weights) of the term's postings, a block at a time.
+        """(ids, weights) of the term's postings, a block at a time. A
+        damaged file raises (the caller falls back to another index: an
+        unreadable one is never "no match")."""
+        terms, postings = self._terms, self._postings
+        if terms is None or postings is None:
+            yield from self._through_whoosh(field, term)
+            return
+        row = self._row(terms, field, term)
+        if row is None:
+            return
+        position, length = row
+        if terms[position]:  # flags: postings inlined in the row (Whoosh's writer does, for one)
+            ids, weights, _ = safe_loads(terms[position + TERM_INFO.size:position + length])
+            yield ids, weights
+            return
+        offset, _ = EXTENT.unpack_from(terms, position + TERM_INFO.size)
+        if postings[offset:offset + len(MAGIC)] != MAGIC:
+            raise ValueError(f"no postings at {offset}: the index is damaged")
+        position = offset + len(MAGIC)
+        while True:
+            (length,) = BLOCK_LENGTH.unpack_from(postings, position)
+            start = position + BLOCK_LENGTH.size
+            block = io.BytesIO(postings[start:start + abs(length)])
+            count, _, _, compression, _, _ = SafeUnpickler(block).load()  # the block's info
+            data = block.read()
+            gaps, weights, _ = safe_loads(zlib.decompress(data) if compression else data)
+            # Ids are stored as gaps (a C-level running sum decodes them),
+            # weights as None when all are 1 and one number when all equal.
+            yield list(accumulate(gaps)), ([1.0] * count if weights is None else
+                                           [weights] * count if isinstance(weights, float) else weights)
+            if length < 0:  # the last block
+                return
+            position = start + length
 
-        Whoosh's on-disk matcher keeps a decoded block as two arrays; reading
-        them directly skips a method call per posting. Other matchers (an
-        index in memory) go posting by posting.
-        """
-        matcher = self._matcher(field, term)
-        if matcher is None:
+    def _through_whoosh(self, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+        try:
+            matcher = self.segment.postings(field, term)
+        except TermNotFound:  # no such term, or a field this index lacks
             return
-        if isinstance(matcher, W3LeafMatcher):
-            while matcher.is_active():
-                if matcher._data is None:
-                    matcher._read_data()
-                ids = matcher._data[0]
-                matcher._read_weights()
-                # Ids are stored as gaps: a C-level running sum decodes them.
-                yield (ids if matcher._byteids else list(accumulate(ids))), matcher._weights
-                matcher._next_block()
-            return
+        if isinstance(matcher, FilterMatcher):  # deleted documents
+            matcher = matcher.child
+            matcher.reset()  # the filter has moved it past leading deleted ones
         one_by_one: tuple[list[int], list[float]] = ([], [])
         while matcher.is_active():
             one_by_one[0].append(matcher.id())
             one_by_one[1].append(matcher.weight())
             matcher.next()
         yield one_by_one
-
-    def _matcher(self, field: str, term: str) -> Any:
-        """Whoosh's matcher for the term's postings, deleted documents
-        included; None when the segment lacks the term. A damaged file
-        raises (the caller falls back to another index: an unreadable one
-        is never "no match")."""
-        if self._map is not None and field in self.segment.schema:
-            row = self._row(field, term)
-            if row is None:
-                return None
-            position, length = row
-            info = W3TermInfo.from_bytes(self._map[position:position + length])
-            return self._terms._codec.postings_reader(self._terms._postfile, info,
-                                                       self.segment.schema[field].format,
-                                                       term=(field, term.encode("utf-8")))
-        try:
-            matcher = self.segment.postings(field, term)
-        except TermNotFound:  # no such term, or a field this index lacks
-            return None
-        if isinstance(matcher, FilterMatcher):  # deleted documents
-            matcher = matcher.child
-            matcher.reset()  # the filter has moved it past leading deleted ones
-        return matcher
 
 
 def length_bytes(segment: Any, field: str) -> bytes:
