@@ -237,3 +237,14 @@ def test_segment_files_are_read_in_place_and_once_closed_through_whoosh_alike(re
         assert [(list(ids), [float(w) for w in ws]) for ids, ws in after[1]] == [
             (list(ids), [float(w) for w in ws]) for ids, ws in before[1]]
         assert after[0] == before[0] > 0
+
+
+def test_the_frequencies_a_scorer_keeps_stay_within_their_bound(reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb import scoring
+
+    monkeypatch.setattr(scoring, "CACHE_FREQUENCIES", 10)
+    scorer = Scorer(reader)
+    for n in range(100):  # words no document has, as a server is sent
+        assert scorer.doc_frequency("body", f"unknown{n}") == 0
+        assert len(scorer._frequencies) <= 10
+    assert scorer.doc_frequency("body", "card") == reader.doc_frequency("body", "card") > 0

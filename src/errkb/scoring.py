@@ -37,6 +37,9 @@ BM25_K1 = 1.2
 #: postings than `CACHE_MIN_POSTINGS` are cheap to read again and not kept.
 CACHE_POSTINGS = 500_000
 CACHE_MIN_POSTINGS = 64
+#: (field, term) document frequencies a scorer keeps, at most: queries bring
+#: words no article has, and a server must not keep every one it was sent.
+CACHE_FREQUENCIES = 200_000
 
 
 class Alternative(NamedTuple):
@@ -107,6 +110,8 @@ class Scorer:
         key = (field, term)
         found = self._frequencies.get(key)
         if found is None:
+            if len(self._frequencies) >= CACHE_FREQUENCIES:
+                self._frequencies.clear()
             found = self._frequencies[key] = [segment.terms.doc_frequency(field, term)
                                               for segment in self.segments]
         return found
