@@ -828,6 +828,40 @@ def bench_e2e(scratch: Path, runs: int, seed: int, vocab: Vocabulary) -> dict[st
     return out
 
 
+def count_instructions(cmd: Sequence[str | Path]) -> int | None:
+    """Instructions one run of `cmd` executes, counted by valgrind's
+    callgrind (None without valgrind). Unlike wall time they do not move
+    with the machine's load: the same code gives the same count, within a
+    few thousandths, so two versions compare in one run each."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *map(str, cmd)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    return None
+
+
+def bench_instructions(scratch: Path, seed: int, vocab: Vocabulary) -> dict[str, Any]:
+    """The end-to-end search commands and their floor, in instructions
+    (informational: the goals are on wall time)."""
+    index_dir = scratch / "real-index"
+    cases = [(name, cmd, floor) for name, cmd, floor in e2e_cases(index_dir, seed, vocab) if name.startswith("search")]
+    print(f"[instructions] {len(cases) + 1} commands under callgrind (~10 s each) ...", flush=True)
+    for _, cmd, _ in cases[:1]:
+        run(cmd)  # bytecode caches written
+    floor = count_instructions([PYTHON, "-c", FLOOR_SEARCH])
+    out: dict[str, Any] = {"floor": floor, "cases": {}}
+    for name, cmd, _ in cases:
+        count = count_instructions(cmd)
+        out["cases"][name] = {"instructions": count,
+                              "ratio": round(count / floor, 3) if count and floor else None}
+    return out
+
+
 # -- goals and report ----------------------------------------------------------------------
 
 
@@ -961,6 +995,11 @@ def print_report(report: dict[str, Any], goals: list[Goal]) -> None:
         for name, c in e2e["cases"].items():
             print(f"{name:<24} {c['floor_median_ms']:>8.1f} {c['kb_median_ms']:>7.1f} {c['ratio']:>5.2f}x  "
                   f"python -c \"{c['floor']}\"")
+    counted = report.get("instructions")
+    if counted:
+        print(f"\nThe same searches in instructions (callgrind, once each; floor {fmt(counted['floor'], ',')}):")
+        for name, c in counted["cases"].items():
+            print(f"{name:<24} {fmt(c['instructions'], ','):>15} {fmt(c['ratio'], '.3f'):>6}x")
     print("\nGoals")
     for g in goals:
         print(f"  {g.status:<4}  {g.name}: {g.detail}")
@@ -980,6 +1019,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=15, help="end-to-end runs per command (default %(default)s)")
     parser.add_argument("--queries", type=int, default=QUERIES_PER_KIND, help="queries per kind (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_SIZE} articles, 5 runs")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the end-to-end searches' instructions against the floor's "
+                             "(valgrind; stable under load, informational)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -1006,6 +1048,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.size_list:
             report["sizes"][str(n)] = bench_size(n, scratch, vocab, args.seed, args.queries)
         report["e2e"] = bench_e2e(scratch, args.runs, args.seed, vocab)
+        if args.instructions:
+            report["instructions"] = bench_instructions(scratch, args.seed, vocab)
     goals = evaluate_goals(report["sizes"], report["e2e"])
     report["goals"] = [asdict(g) for g in goals]
     counted = [g for g in goals if g.status != "SKIP"]
