@@ -462,9 +462,9 @@ class TermTable:
             (length,) = BLOCK_LENGTH.unpack_from(postings, position)
             start = position + BLOCK_LENGTH.size
             block = io.BytesIO(postings[start:start + abs(length)])
-            count, _, _, compression, _, _ = SafeUnpickler(block).load()  # the block's info
-            data = block.read()
-            gaps, weights, _ = safe_loads(zlib.decompress(data) if compression else data)
+            unpickler = SafeUnpickler(block)
+            count, _, _, compression, _, _ = unpickler.load()  # the block's info, then its data
+            gaps, weights, _ = safe_loads(zlib.decompress(block.read())) if compression else unpickler.load()
             # Ids are stored as gaps (a C-level running sum decodes them),
             # weights as None when all are 1 and one number when all equal.
             yield list(accumulate(gaps)), ([1.0] * count if weights is None else
