@@ -43,8 +43,10 @@ def outcome(source: str) -> Any:
 
 
 def loader_outcome(source: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """What `load_front_matter` gives with PyYAML constructing every node."""
+    """What `load_front_matter` gives with PyYAML reading all of it and
+    constructing every node."""
     with monkeypatch.context() as patched:
+        patched.setattr(article, "simple_front_matter", lambda source: None)
         patched.setattr(article, "_construct", lambda loader, node: loader.construct_object(node, deep=True))
         return outcome(source)
 
@@ -100,6 +102,73 @@ def test_articles_constructed_as_pyyaml_constructs_them(monkeypatch: pytest.Monk
         source = path.read_text(encoding="utf-8").split("\n---\n", 1)[0].removeprefix("---\n")
         assert outcome(source) == loader_outcome(source, monkeypatch), path
 
+
+
+# The simple form (`article.simple_front_matter`), near misses included: what
+# YAML reads otherwise (`on:` is a bool key, `2026-02-30` an error, a tab or
+# NEL or U+2028 a break, a key of 1,025 characters too long) must go to PyYAML.
+CLEAN_TEXT = ["a", "Pay", " ", "  ", "#", " #", ":", ": ", "!", "&", "*", "]", "[", ",", ", ", "'", "\xa0", "中文",
+              "，", "😀", "x" * 1100]
+BREAKING_TEXT = ["\\", "\t", "\x85", "\u2028", "\ufeff", "\x7f", "\r", '"']
+CLEAN_PLAIN = ["taobao", "card-settings", "004_8aa85f8f8634bb71.txt", "2026-03-04", "1e3", "1.0.0", "y", "a.b", "x/y",
+               "abc-", "_x"]
+OTHER_PLAIN = ["2026-02-30", "2026-3-4", "2026-03-04x", "12", "0x1f", "no", "On", "null", "1_0", ".5", "1:20", "~"]
+CLEAN_KEYS = ["id", "title", "messages", "en", "zh", "k9", "_k", "a" * 128]
+OTHER_KEYS = ["on", "null", "Yes", "a" * 1025, "12", "'id'"]
+
+
+@st.composite
+def simple_front_matter_text(draw: st.DrawFn, near_misses: float) -> str:
+    """Front matter in the form articles are written in, each part of it
+    missing that form with probability about `near_misses`."""
+    def pick(clean: list[str], other: list[str]) -> str:
+        return draw(st.sampled_from(other if draw(st.floats(0, 1)) < near_misses else clean))
+
+    def scalar() -> str:
+        if draw(st.booleans()):
+            return pick(CLEAN_PLAIN, OTHER_PLAIN)
+        return '"' + "".join(pick(CLEAN_TEXT, BREAKING_TEXT) for _ in range(draw(st.integers(0, 4)))) + '"'
+
+    def inline() -> str:
+        shape = draw(st.sampled_from(["scalar", "list", "list"]))
+        if shape == "scalar":
+            return scalar()
+        return "[" + pick([", "], [",", " ,", ", , "]).join(scalar() for _ in range(draw(st.integers(0, 3)))) + "]"
+
+    def items(indent: str) -> list[str]:
+        return [f"{pick([indent], [indent + ' ', indent[1:], ''])}- {scalar()}" for _ in range(draw(st.integers(1, 3)))]
+
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 6))):
+        key = pick(CLEAN_KEYS, OTHER_KEYS)
+        shape = draw(st.sampled_from(["inline", "inline", "items", "mapping"]))
+        end = pick([""], [" ", " # note", ":"])
+        if shape == "inline":
+            lines.append(f"{key}: {inline()}{end}")
+        elif shape == "items":
+            lines += [f"{key}:{end}", *items("  ")]
+        else:
+            lines.append(f"{key}:")
+            for _ in range(draw(st.integers(1, 3))):
+                inner = pick(CLEAN_KEYS, OTHER_KEYS)
+                lines += [f"  {inner}: {inline()}"] if draw(st.booleans()) else [f"  {inner}:", *items("    ")]
+        if draw(st.floats(0, 1)) < near_misses:
+            lines.append(draw(st.sampled_from(["", " ", "...", "%YAML 1.1", "- x", "? k", "  y"])))
+    return "\n".join(lines)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.sampled_from([0.0, 0.05, 0.3]).flatmap(lambda odds: simple_front_matter_text(odds)))
+def test_simple_front_matter_read_as_pyyaml_reads_it(source: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert outcome(source) == loader_outcome(source, monkeypatch)
+
+
+def test_articles_take_the_simple_front_matter_path() -> None:
+    for path in [*sorted(FIXTURE_KB.glob("*.md")), *sorted(REAL_KB.glob("*.md"))]:
+        source = path.read_text(encoding="utf-8").split("\n---\n", 1)[0].removeprefix("---\n")
+        assert article.simple_front_matter(source) is not None, path
 
 # -- section_plain_text ------------------------------------------------------------------------
 
