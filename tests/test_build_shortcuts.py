@@ -447,3 +447,37 @@ def test_control_findings_as_the_full_walk_finds_them(raw: bytes) -> None:
         monkeypatch.setattr(validate, "control_findings", lambda path, text: [])
         walked = validate.check_controls(parsed, text + "\\")
     assert [f for f in fast if "holds" in f.message] == walked
+
+
+# -- whitespace warnings ------------------------------------------------------------------------------
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["a", " ", "\t", "\r", "\n", "\n\n", " \n", "中", "\xa0", "\u3000"]),
+                max_size=30).map("".join))
+def test_whitespace_warnings_as_the_line_walk_finds_them(text: str) -> None:
+    from errkb.article import Article
+    from errkb.validate import check_text
+
+    parsed = Article(Path("kb/x.md"), {}, "", [], [], {}, 1)
+    walked = [(number, code) for number, line in enumerate(text.split("\n"), start=1)
+              for code in (("W103",) if "\t" in line else ()) + (("W104",) if line != line.rstrip(" \t\r") else ())]
+    assert [(f.line, f.code) for f in check_text(parsed, text)] == walked
+
+
+# -- the term table ---------------------------------------------------------------------------------
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.binary(max_size=80))
+def test_term_keys_hash_as_whoosh_hashes_them(key: bytes) -> None:
+    from whoosh.filedb.filetables import md5_hash
+
+    from errkb.whoosh_seam import key_hash
+
+    assert key_hash(key) == md5_hash(key)
+
+
+def test_a_term_value_packs_as_its_two_parts() -> None:
+    from errkb.whoosh_seam import EXTENT, TERM_INFO, TERM_VALUE
+
+    info, extent = (True, 2.5, 7, 3, 0, 1.5, 11, 2**32 - 1), (2**40, 99)
+    assert TERM_VALUE.pack(*info, *extent) == TERM_INFO.pack(*info) + EXTENT.pack(*extent)

@@ -40,6 +40,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
+from hashlib import md5
 from itertools import accumulate, starmap
 from operator import sub
 from pickle import dumps
@@ -48,7 +49,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, _lenfield
 from whoosh.fields import KEYWORD, Schema
 from whoosh.filedb.filestore import RamStorage
-from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint, pack_ushort
@@ -73,6 +74,8 @@ BLOCK_LENGTH = struct.Struct("!i")
 #: (`W3TermInfo._struct`), then where the postings are (offset, length).
 TERM_INFO = struct.Struct("!BfIBBfII")
 EXTENT = struct.Struct("!qi")
+#: The two together, as one term-table value (network order: no padding between).
+TERM_VALUE = struct.Struct("!" + TERM_INFO.format[1:] + EXTENT.format[1:])
 #: Before each key and value of the term table (`filetables._lengths`).
 KEY_VALUE_LENGTHS = struct.Struct("!ii")
 #: A hash table slot: the key's hash and its row's position (`filetables._pointer`).
@@ -239,7 +242,8 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     limit, compression = codec._blocklimit, codec._compression
     postfile, tindex = fieldwriter._postfile.file, fieldwriter._tindex
     termfile = tindex.dbfile.file
-    buckets, positions, hash_key = tindex.buckets, tindex.index, tindex.hashfn
+    buckets, positions = tindex.buckets, tindex.index
+    hash_of = key_hash if tindex.hashfn is md5_hash else tindex.hashfn  # the same number, sooner
     # A document's one-posting terms mostly share a count (1): one block's bytes for them all.
     single_blocks: dict[tuple[int, int], bytes] = {}
     lastfield: str | None = None
@@ -274,13 +278,13 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
         key = fieldkey + tbytes
         if key <= lastkey:
             raise ValueError(f"Keys must increase: {lastkey!r}..{key!r}")
-        value = TERM_INFO.pack(False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight,
-                                first_id, last_id) + EXTENT.pack(start, len(block_bytes))
+        row = KEY_VALUE_LENGTHS.pack(len(key), TERM_VALUE.size) + key + TERM_VALUE.pack(
+            False, total_weight, count, _NO_LENGTH, _ZERO_LENGTH, top_weight, first_id, last_id,
+            start, len(block_bytes))
         start += len(block_bytes)
         positions.append(position)
-        row = KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value
         termfile.write(row)
-        hashed = hash_key(key)
+        hashed = hash_of(key)
         buckets[hashed & 255].append((hashed, position))
         position += len(row)
         lastkey = key
@@ -289,6 +293,12 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
         fieldwriter.finish_field()
     if type(tindex) is OrderedHashWriter:  # its close() writes the hash tables: one write per table
         tindex._write_hashes = partial(_write_hash_tables_once, tindex)
+
+
+def key_hash(key: bytes) -> int:
+    """Whoosh's `md5_hash` (the last 32 bits of the key's MD5, read from its
+    hex digest), from the digest's last four bytes."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
 
 
 def _write_hash_tables(tindex: Any) -> None:
