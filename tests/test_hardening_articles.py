@@ -177,6 +177,50 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path, 
     assert raw is None and [f.code for f in findings] == ["E019"]
 
 
+
+def _stale_fstat(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """`os.fstat` in kbfiles reporting `size` bytes: the file grew after it."""
+    import os
+    from types import SimpleNamespace
+
+    from errkb import kbfiles
+
+    real = os.fstat
+    monkeypatch.setattr(kbfiles.os, "fstat", lambda fd: SimpleNamespace(st_mode=real(fd).st_mode, st_size=size))
+
+
+def test_a_file_that_grows_after_fstat_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb.kbfiles import read_article_bytes
+
+    (tmp_path / "a.md").write_bytes(b"x" * 5000)
+    _stale_fstat(monkeypatch, 100)  # the first read asks for 101 bytes and gets them all: more may follow
+    assert read_article_bytes(tmp_path / "a.md") == b"x" * 5000
+
+
+def test_a_file_that_grows_past_the_limit_after_fstat_is_refused(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from errkb import kbfiles
+    from errkb.validate import read_bytes
+
+    (tmp_path / "big.md").write_bytes(b"x" * 2000)
+    monkeypatch.setattr(kbfiles, "MAX_ARTICLE_BYTES", 1000)
+    _stale_fstat(monkeypatch, 10)
+    raw, findings = read_bytes(tmp_path / "big.md")
+    assert raw is None and [f.code for f in findings] == ["E019"]
+
+
+def test_an_article_file_takes_one_read_of_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from errkb import kbfiles
+
+    (tmp_path / "a.md").write_bytes(b"x" * 3000)
+    asked: list[int] = []
+    real = os.read
+    monkeypatch.setattr(kbfiles.os, "read", lambda fd, n: asked.append(n) or real(fd, n))
+    assert kbfiles.read_article_bytes(tmp_path / "a.md") == b"x" * 3000
+    assert asked == [3001]  # not 1 MB: os.read allocates what it is asked for
+
 # --- row 6: linear-time parsing and plain-text conversion ----------------------------------------
 
 PATHOLOGICAL = {

@@ -318,6 +318,152 @@ def _construct(loader: Any, root: Any) -> Any:
     return top[0]
 
 
+#: The front matter every article is written in (see the template), read
+#: here without PyYAML: top-level `key: value` lines, where a value is a
+#: double-quoted text without escapes, a plain word, or a flow list of those
+#: (`[a, "b c"]`), and a key may instead open a list (`  - item` lines) or a
+#: mapping of such keys (`  en:`, then `    - item` lines or a value).
+#: Anything else (comments, escapes, tabs, other indents, flow mappings,
+#: blank keys...) is PyYAML's to read, errors included.
+_SIMPLE_QUOTED = r'"[^"\\]*"'
+_SIMPLE_PLAIN = r"[A-Za-z0-9_][A-Za-z0-9_./-]*"
+_SIMPLE_ITEM = rf"{_SIMPLE_QUOTED}|{_SIMPLE_PLAIN}"
+_SIMPLE_VALUE = rf"{_SIMPLE_ITEM}|\[(?:(?:{_SIMPLE_ITEM})(?:, (?:{_SIMPLE_ITEM}))*)?\]"
+#: Characters YAML reads as something other than themselves or refuses
+#: (tabs, controls, NEL, the Unicode line separators, a BOM): PyYAML's case.
+_SIMPLE_UNSAFE = r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+
+
+@cache
+def _simple() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The simple form's patterns (a key's line, a scalar, what is unsafe, a
+    date), compiled on first use (~10 ms): searching imports this module but
+    never reads front matter."""
+    return (re.compile(rf"([A-Za-z_][A-Za-z0-9_]{{0,127}}):(?: ({_SIMPLE_VALUE}))?"),
+            re.compile(rf'"([^"\\]*)"|({_SIMPLE_PLAIN})'),
+            re.compile(_SIMPLE_UNSAFE),
+            re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
+
+
+_STR_TAG_PLAIN = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _NotSimple(Exception):
+    """The front matter is not in the simple form: PyYAML reads it."""
+
+
+@lru_cache(maxsize=4096)
+def _plain_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (`no` is a bool, `12`
+    an int); kept, as keys and tags recur in every article."""
+    import yaml
+
+    resolver: Any = yaml.resolver.Resolver()  # the one CSafeLoader and SafeLoader use
+    return str(resolver.resolve(yaml.ScalarNode, text, (True, False)))
+
+
+def _simple_scalar(quoted: str | None, plain: str | None) -> Any:
+    """A quoted text as itself, a plain one as PyYAML constructs it when it
+    is text or a date; anything else is `_NotSimple`."""
+    if quoted is not None:
+        return quoted
+    assert plain is not None
+    tag = _plain_tag(plain)
+    if tag == _STR_TAG_PLAIN:
+        return plain
+    if tag == _TIMESTAMP_TAG and _simple()[3].fullmatch(plain):
+        try:
+            return date(int(plain[:4]), int(plain[5:7]), int(plain[8:]))
+        except ValueError:  # 2026-02-30: PyYAML's error message
+            pass
+    raise _NotSimple
+
+
+def _simple_value(text: str) -> Any:
+    """A value written on its key's line (already matched by `_SIMPLE_VALUE`)."""
+    items = _simple()[1]
+    if text.startswith("["):
+        return [_simple_scalar(quoted, plain or None) for quoted, plain in
+                ((m.group(1), m.group(2)) for m in items.finditer(text, 1, len(text) - 1))]
+    match = items.fullmatch(text)
+    assert match is not None
+    return _simple_scalar(match.group(1), match.group(2))
+
+
+def _simple_key(match: re.Match[str]) -> str:
+    key = match.group(1)
+    if _plain_tag(key) != _STR_TAG_PLAIN:  # `on:`, `null:`: keys PyYAML makes a bool or None
+        raise _NotSimple
+    return key
+
+
+def _simple_items(lines: list[str], start: int, indent: str) -> tuple[list[Any], int]:
+    """The `- item` lines at `indent` from `start`: (items, the next line)."""
+    items: list[Any] = []
+    prefix, pattern = indent + "- ", _simple()[1]
+    at = start
+    while at < len(lines) and lines[at].startswith(prefix):
+        match = pattern.fullmatch(lines[at], len(prefix))
+        if match is None:
+            raise _NotSimple
+        items.append(_simple_scalar(match.group(1), match.group(2)))
+        at += 1
+    if not items:
+        raise _NotSimple  # `key:` with nothing under it is null: PyYAML's
+    return items, at
+
+
+def _simple_mapping(lines: list[str], start: int) -> tuple[dict[str, Any], int]:
+    """The `  key:` lines from `start`, each with its value or its items."""
+    mapping: dict[str, Any] = {}
+    key_line = _simple()[0]
+    at = start
+    while at < len(lines) and lines[at].startswith("  ") and not lines[at].startswith("   "):
+        match = key_line.fullmatch(lines[at], 2)
+        if match is None:
+            raise _NotSimple
+        key = _simple_key(match)
+        if match.group(2) is not None:
+            mapping[key] = _simple_value(match.group(2))
+            at += 1
+        else:
+            mapping[key], at = _simple_items(lines, at + 1, "    ")
+    return mapping, at
+
+
+def simple_front_matter(source: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """What `load_front_matter` returns for front matter in the simple form
+    (`_simple()`), or None for any other: PyYAML builds each node
+    through several Python calls, most of the time of reading an article."""
+    key_line, _, unsafe, _ = _simple()
+    if not source or unsafe.search(source):
+        return None
+    lines = source.split("\n")
+    meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    at = 0
+    try:
+        while at < len(lines):
+            match = key_line.fullmatch(lines[at])
+            if match is None:
+                return None
+            key = _simple_key(match)
+            key_lines[key] = at + 2  # the file's line: the front matter starts on line 2
+            if match.group(2) is not None:
+                meta[key] = _simple_value(match.group(2))
+                at += 1
+            elif lines[at + 1:at + 2] and lines[at + 1].startswith("  - "):
+                meta[key], at = _simple_items(lines, at + 1, "  ")
+            else:
+                meta[key], at = _simple_mapping(lines, at + 1)
+                if not meta[key]:
+                    return None  # null, or a deeper indent
+    except _NotSimple:
+        return None
+    return meta, key_lines
+
+
 def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse YAML safely and note the line of each top-level key.
 
@@ -330,6 +476,9 @@ def load_front_matter(path: Path, source: str) -> tuple[dict[str, Any], dict[str
     import yaml
 
     check_front_matter_bounds(path, source)
+    simple = simple_front_matter(source)
+    if simple is not None:
+        return simple
     if "!" in source or "&" in source or "*" in source:  # only then can there be a tag, anchor or alias
         loader = _new_loader(source)
         try:

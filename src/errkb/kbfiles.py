@@ -82,7 +82,10 @@ def read_article_bytes(path: Path) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
-            request = min(1 << 20, limit + 1 - total)
+            # The first read asks for the size fstat gave, plus one byte to
+            # see the end: `os.read` allocates what it is asked for, and a
+            # 1 MB request is an mmap, a shrink and an munmap per file.
+            request = min(st.st_size + 1 if not total else 1 << 20, limit + 1 - total)
             chunk = os.read(fd, request)
             if not chunk:
                 break
