@@ -69,7 +69,7 @@ def cell(ours: float, theirs: float) -> str:
 
 def print_sets(results: dict[str, dict[str, dict[str, Scores]]]) -> None:
     names = list(results)
-    width = 15
+    width = 17  # "all held-out (240)" and its cells
     print(f"{'':<12}" + "".join(f"{n + ' (' + str(results[n]['errkb']['all'].n) + ')':>{width + 2}}" for n in names))
     print(f"{'':<12}" + "".join(f"{'errkb / whoosh':>{width + 2}}" for _ in names))
     for metric in METRICS:
