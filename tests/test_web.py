@@ -289,13 +289,17 @@ def test_package_data_ships_templates_and_static() -> None:
     import tomllib
 
     root = Path(__file__).resolve().parents[1]
-    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["errkb.web"]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     package = root / "src" / "errkb" / "web"
-    files = [p.relative_to(package).as_posix() for folder in ("templates", "static")
-             for p in (package / folder).iterdir()]
-    assert len(files) >= 9
-    for name in files:
-        assert any(fnmatch.fnmatch(name, glob) for glob in globs), f"{name} is not in package-data"
+    found = 0
+    for folder in ("templates", "static"):
+        name = f"errkb.web.{folder}"
+        assert name in setuptools["packages"], f"{name} is not a package"
+        globs = setuptools["package-data"][name]
+        for path in (package / folder).iterdir():
+            found += 1
+            assert any(fnmatch.fnmatch(path.name, glob) for glob in globs), f"{path} is not in package-data"
+    assert found >= 9
 
 
 @pytest.fixture
