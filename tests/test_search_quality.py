@@ -83,6 +83,14 @@ def test_a_pasted_code_finds_its_article_whatever_the_wrapping(kb: KnowledgeBase
     assert result.confident
 
 
+def test_a_code_beside_words_no_article_has_still_scores(kb: KnowledgeBase) -> None:
+    """The code explains the query: a log's unknown field name beside it
+    does not make the answer's score zero."""
+    result = kb.search("resultKey E1001")
+    assert result.hits[0].id == "card-expired-e1001" and result.confident
+    assert result.hits[0].score > 0 and 0 < result.coverage < 1
+
+
 def test_a_code_no_article_lists_still_counts_by_its_words(kb: KnowledgeBase) -> None:
     result = kb.search("resultCode=MOBILE_NUMBER_NOT_MATCH")
     assert result.hits[0].id == "phone-number-differs"

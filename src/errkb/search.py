@@ -9,6 +9,7 @@ fixes for the platform the query names.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -125,17 +126,26 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
     by how much of its own title the query names."""
     card = ArticleCard.from_json(stored["card"])
     matched = sorted(t for t in stored["terms"].split() if t in wanted)
+    code_hit = bool(codes and codes & {name for c in card.codes for name in code_names(c)})
     evidence, total = explained(set(matched), plan)
-    coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 1.0  # a bare code: nothing else to explain
+    if code_hit:  # the code explains the query as the rarest of words would
+        rarest = _rarest_idf(scorer.reader.doc_count())
+        evidence, total = evidence + rarest, total + rarest
+    coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 1.0
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card.messages))
     return _Candidate(
         card=card,
         score=score * coverage**COORD_POWER * (1 + TITLE_COVER * _title_cover(card.title, wanted, scorer)),
         matched=matched,
-        code_hit=bool(codes and codes & {name for c in card.codes for name in code_names(c)}),
+        code_hit=code_hit,
         exact=exact,
         coverage=coverage,
     )
+
+
+def _rarest_idf(documents: int) -> float:
+    """The idf of a term in no document (the query planner's for unknown words)."""
+    return math.log(1 + (max(documents, 1) + 0.5) / 0.5)
 
 
 def _title_cover(title: str, wanted: set[str], scorer: Scorer) -> float:
