@@ -250,7 +250,7 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
     postfile, tindex = fieldwriter._postfile.file, fieldwriter._tindex
     termfile = tindex.dbfile.file
     buckets, positions = tindex.buckets, tindex.index
-    hash_of = key_hash if tindex.hashfn is md5_hash else tindex.hashfn  # the same number, sooner
+    hash_of = _hash_function(tindex.hashfn)
     # A document's one-posting terms mostly share a count (1): one block's bytes for them all.
     single_blocks: dict[tuple[int, int], bytes] = {}
     lastfield: str | None = None
@@ -302,6 +302,12 @@ def write_terms(fieldwriter: Any, schema: Schema, terms: Iterable[tuple[str, byt
         tindex._write_hashes = partial(_write_hash_tables_once, tindex)
 
 
+def _hash_function(hashfn: Any) -> Any:
+    """A term table's hash function, as `key_hash` when it is Whoosh's
+    `md5_hash` (the same number, sooner)."""
+    return key_hash if hashfn is md5_hash else hashfn
+
+
 def key_hash(key: bytes) -> int:
     """Whoosh's `md5_hash` (the last 32 bits of the key's MD5, read from its
     hex digest), from the digest's last four bytes."""
@@ -334,14 +340,28 @@ def _write_hash_tables_once(tindex: Any) -> None:
     _write_hash_tables(tindex)
 
 
+def _block(postings: tuple[Any, Any, Any], count: int, last_id: int, top: float,
+           compression: int) -> tuple[bytes, bytes]:
+    """One W3 posting block: its pickled info (count, last id, top weight,
+    compression, no length statistics) and its pickled (id gaps, weights,
+    values), zlib-compressed when asked."""
+    data = dumps(postings, 2)
+    if compression:
+        data = zlib.compress(data, compression)
+    return dumps((count, last_id, top, compression, _NO_LENGTH, _ZERO_LENGTH), 2), data
+
+
+def _only_block(info: bytes, data: bytes) -> bytes:
+    """A term's postings of one block: the header tag, then the block (its
+    length negative: the last)."""
+    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+
+
 def _single_block(docnum: int, counted: int, compression: int) -> bytes:
     """The posting bytes of a term in one document only, `counted` times."""
     weight = float(counted)
-    data = dumps(((docnum,), None if counted == 1 else weight, pack_uint(counted)), 2)
-    if compression:
-        data = zlib.compress(data, compression)
-    info = dumps((1, docnum, weight, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data
+    return _only_block(*_block(((docnum,), None if counted == 1 else weight, pack_uint(counted)),
+                               1, docnum, weight, compression))
 
 
 def _one_counted_block(postings: CountedPostings, compression: int) -> tuple[bytes, float, float, int, int, int]:
@@ -351,11 +371,9 @@ def _one_counted_block(postings: CountedPostings, compression: int) -> tuple[byt
     stored = array("f", counts)
     top = max(counts)
     block_top: float = float(top) if top > 0 else 0
-    data = dumps(((ids[0], *map(sub, ids[1:], ids)), _minified(stored), b"".join(map(pack_uint, counts))), 2)
-    if compression:
-        data = zlib.compress(data, compression)
-    info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
-    return MAGIC + BLOCK_LENGTH.pack(-(len(info) + len(data))) + info + data, sum(stored), block_top, ids[0], ids[-1], len(ids)
+    info, data = _block(((ids[0], *map(sub, ids[1:], ids)), _minified(stored), b"".join(map(pack_uint, counts))),
+                        len(ids), ids[-1], block_top, compression)
+    return _only_block(info, data), sum(stored), block_top, ids[0], ids[-1], len(ids)
 
 
 def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
@@ -376,10 +394,7 @@ def _posting_bytes(postings: Postings, limit: int, fixedsize: int | None,
         else:
             mini_values = b"".join(values)
         gaps = (ids[0], *map(sub, ids[1:], ids)) if len(ids) > 1 else (ids[0],)
-        data = dumps((gaps, mini_weights, mini_values), 2)
-        if compression:
-            data = zlib.compress(data, compression)
-        info = dumps((len(ids), ids[-1], block_top, compression, _NO_LENGTH, _ZERO_LENGTH), 2)
+        info, data = _block((gaps, mini_weights, mini_values), len(ids), ids[-1], block_top, compression)
         chunks += (BLOCK_LENGTH.pack(len(info) + len(data)), info, data)
         total_weight += sum(stored)
         top_weight = max(top_weight, block_top)
@@ -436,7 +451,7 @@ class TermTable:
             terms = segment._terms  # Whoosh's W3TermsReader
             index = terms._tindex
             self._tables: list[tuple[int, int]] = list(index.tables)
-            self._hash = index.hashfn
+            self._hash = _hash_function(index.hashfn)
             self._keycoder = terms._keycoder
             self._terms = _buffer(index.dbfile.file)
             self._postings = _buffer(terms._postfile.file)
