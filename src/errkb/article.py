@@ -345,7 +345,6 @@ def _simple() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pat
             re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
 
 
-_STR_TAG_PLAIN = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
@@ -370,7 +369,7 @@ def _simple_scalar(quoted: str | None, plain: str | None) -> Any:
         return quoted
     assert plain is not None
     tag = _plain_tag(plain)
-    if tag == _STR_TAG_PLAIN:
+    if tag == _STR_TAG:
         return plain
     if tag == _TIMESTAMP_TAG and _simple()[3].fullmatch(plain):
         try:
@@ -393,7 +392,7 @@ def _simple_value(text: str) -> Any:
 
 def _simple_key(match: re.Match[str]) -> str:
     key = match.group(1)
-    if _plain_tag(key) != _STR_TAG_PLAIN:  # `on:`, `null:`: keys PyYAML makes a bool or None
+    if _plain_tag(key) != _STR_TAG:  # `on:`, `null:`: keys PyYAML makes a bool or None
         raise _NotSimple
     return key
 
