@@ -108,6 +108,7 @@ class Plan:
     def __init__(self) -> None:
         self.weights: dict[str, float] = {}  # term -> weight
         self.idf: dict[str, float] = {}  # every query term, known or not
+        self.unknown_idf = 0.0  # what a term in no document counts: the most
         self.unknown: list[str] = []  # typed words the index lacks
         self.corrections: dict[str, str] = {}  # typed word -> index word
         self.fixed_terms: dict[str, set[str]] = {}  # unknown term -> its corrected term(s)
@@ -141,7 +142,7 @@ def plan_terms(parsed: ParsedQuery, scorer: Scorer, synonyms: Synonyms) -> Plan:
     reader = scorer.reader
     total = max(reader.doc_count(), 1)
     known: list[tuple[float, str]] = []
-    max_idf = math.log(1 + (total + 0.5) / 0.5)
+    max_idf = plan.unknown_idf = _idf(0, total)
     for term in parsed.term_counts:
         df = min(_doc_frequency(scorer, term), total)  # doc_frequency counts deleted documents too
         if df == 0:

@@ -9,7 +9,6 @@ fixes for the platform the query names.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, NamedTuple
 
@@ -129,8 +128,7 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
     code_hit = bool(codes and codes & {name for c in card.codes for name in code_names(c)})
     evidence, total = explained(set(matched), plan)
     if code_hit:  # the code explains the query as the rarest of words would
-        rarest = _rarest_idf(scorer.reader.doc_count())
-        evidence, total = evidence + rarest, total + rarest
+        evidence, total = evidence + plan.unknown_idf, total + plan.unknown_idf
     coverage = min(max(evidence / total, 0.0), 1.0) if total > 0 else 1.0
     exact = any(len(n) >= MIN_EXACT_CHARS and n in pasted for n in map(normalise, card.messages))
     return _Candidate(
@@ -142,10 +140,6 @@ def _candidate(stored: dict[str, Any], score: float, plan: Plan, wanted: set[str
         coverage=coverage,
     )
 
-
-def _rarest_idf(documents: int) -> float:
-    """The idf of a term in no document (the query planner's for unknown words)."""
-    return math.log(1 + (max(documents, 1) + 0.5) / 0.5)
 
 
 def _title_cover(title: str, wanted: set[str], scorer: Scorer) -> float:
